@@ -1,0 +1,170 @@
+"""An access-request bot: the example `trigger-bot demo` runs.
+
+A ticket asks for temporary access to a production system. The bot looks the requester up,
+grants time-boxed access (its default action) and tells the requester. The offline script below
+also makes the model do what real models sometimes do — call a tool this trigger does not allow,
+send arguments that fail validation — to show that such calls never execute.
+
+Run it offline (no API key): ``python examples/access_requests.py``; or ``trigger-bot demo``.
+With ``OPENAI_API_KEY`` set: ``trigger-bot demo --live``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any, Literal
+
+import openai
+from pydantic import BaseModel
+
+from openai_trigger_bot import Bot, BotSettings, RunResult, action
+from openai_trigger_bot.testing import ScriptedResponses, ScriptStep, function_call, message
+
+DIRECTORY = {
+    "alice": {"team": "payments", "on_call": True, "manager": "carol"},
+    "bob": {"team": "marketing", "on_call": False, "manager": "dave"},
+}
+
+
+class Role(str, Enum):
+    """Access levels the bot may grant."""
+
+    READ_ONLY = "read-only"
+    OPERATOR = "operator"
+
+
+class Grant(BaseModel):
+    """A time-boxed access grant."""
+
+    user: str
+    system: str
+    role: Role
+    expires_at: datetime
+
+
+@action(global_action=True)
+def lookup_user(username: str) -> dict[str, Any]:
+    """Look a user up in the company directory.
+
+    Args:
+        username: The directory username, e.g. "alice".
+    """
+    entry = DIRECTORY.get(username)
+    if entry is None:
+        return {"found": False}
+    return {"found": True, "username": username, **entry}
+
+
+@action(global_action=True)
+def notify_requester(username: str, text: str) -> dict[str, str]:
+    """Send the requester a chat message about their ticket.
+
+    Args:
+        username: Who to notify.
+        text: The message, one or two sentences.
+    """
+    return {"status": "sent", "to": username}
+
+
+@action
+def grant_access(user: str, system: str, role: Role, hours: int = 2) -> Grant:
+    """Grant temporary access to a system.
+
+    Args:
+        user: The username to grant access to.
+        system: The system, e.g. "payments-db".
+        role: The access level.
+        hours: How long the grant lasts (1-8 hours).
+    """
+    if not 1 <= hours <= 8:
+        raise ValueError("hours must be between 1 and 8")
+    expires = datetime.now(timezone.utc) + timedelta(hours=hours)
+    return Grant(user=user, system=system, role=role, expires_at=expires)
+
+
+@action
+def rotate_credentials(system: str) -> str:
+    """Rotate every credential of a system (not offered to the access-request trigger)."""
+    return f"rotated {system}"
+
+
+def build_bot(client: openai.OpenAI | openai.AsyncOpenAI, *, model: str = "gpt-5.2") -> Bot:
+    """The bot with its actions and its one trigger."""
+    bot = Bot(
+        name="access-bot",
+        client=client,
+        settings=BotSettings(
+            model=model,
+            system_prompt="You are the access desk of an engineering organisation.",
+            max_model_calls=6,
+        ),
+    )
+    bot.register_actions(lookup_user, notify_requester, grant_access, rotate_credentials)
+
+    @bot.trigger(
+        "access-request",
+        prompt="Handle the access request in the ticket: check the requester, grant the "
+        "smallest access that fits, and tell them what you did.",
+        default_action=grant_access,
+    )
+    def access_request(
+        ticket: str, username: str, system: str, reason: str, level: Literal["read", "write"]
+    ) -> dict[str, Any]:
+        return {
+            "ticket": ticket,
+            "requester": username,
+            "system": system,
+            "reason": reason,
+            "level": level,
+        }
+
+    return bot
+
+
+def offline_script() -> list[ScriptStep]:
+    """What the scripted model answers, round by round."""
+    return [
+        [function_call("lookup_user", {"username": "alice"})],
+        [
+            # not allowed for this trigger: refused, never executed
+            function_call("rotate_credentials", {"system": "payments-db"}),
+            # fails validation ("admin" is not a Role): refused, the model is told why
+            function_call(
+                "grant_access",
+                {"user": "alice", "system": "payments-db", "role": "admin", "hours": None},
+            ),
+        ],
+        [
+            function_call(
+                "grant_access",
+                {"user": "alice", "system": "payments-db", "role": "read-only", "hours": None},
+            ),
+            function_call(
+                "notify_requester",
+                {"username": "alice", "text": "You have read-only access to payments-db for 2h."},
+            ),
+        ],
+        [message("Granted alice read-only access to payments-db for 2 hours and notified her.")],
+    ]
+
+
+def run_demo(client: openai.OpenAI | None = None, *, model: str = "gpt-5.2") -> RunResult:
+    """Run the access-request trigger once (offline unless a real client is given)."""
+    bot = build_bot(client or ScriptedResponses(offline_script()).client(), model=model)
+    trigger = bot.triggers["access-request"]
+    return bot.run(
+        trigger(
+            ticket="OPS-1432",
+            username="alice",
+            system="payments-db",
+            reason="Investigating failed refunds in INC-2201; need to read the refunds table.",
+            level="read",
+        )
+    )
+
+
+if __name__ == "__main__":
+    from openai_trigger_bot.cli.report import render
+
+    print(render(run_demo()))

@@ -1,0 +1,93 @@
+"""The DESIGN quickstart: a support bot with one global and one hidden action.
+
+Runs offline against the scripted Responses API; set ``OPENAI_API_KEY`` and pass ``--live`` to
+use the real API. (Memory — ``MemoryManager``, ``FileMemoryStore``, ``OpenAIEmbedder`` — joins
+this example when the memory issue lands; ``MemoryRequest`` is already accepted.)
+"""
+
+from __future__ import annotations
+
+import sys
+
+import openai
+
+from openai_trigger_bot import Bot, BotSettings, MemoryRequest, action
+from openai_trigger_bot.testing import ScriptedResponses, function_call, message
+
+if "--live" in sys.argv:
+    client: openai.OpenAI = openai.OpenAI()
+else:
+    client = ScriptedResponses(
+        [
+            [
+                function_call("remember_fact", {"fact": "Alice asked for help", "scope": None}),
+                function_call(
+                    "send_message",
+                    {"chat_id": "support", "text": "Of course! What do you need help with?"},
+                ),
+            ],
+            [message("Answered Alice.")],
+        ]
+    ).client()
+
+FACTS: list[str] = []
+
+
+@action(global_action=True)
+def send_message(chat_id: str, text: str) -> dict[str, str]:
+    """Send a chat message.
+
+    Args:
+        chat_id: The destination chat identifier.
+        text: The message body to deliver.
+    """
+    print(f"[{chat_id}] {text}")
+    return {"status": "sent", "chat_id": chat_id}
+
+
+@action
+def remember_fact(fact: str, scope: str = "chat:support") -> str:
+    """Remember a fact about this conversation for later runs.
+
+    Args:
+        fact: The fact, in one sentence.
+        scope: Where the fact belongs.
+    """
+    FACTS.append(f"{scope}: {fact}")
+    return "remembered"
+
+
+bot = Bot(
+    name="support-bot",
+    client=client,
+    settings=BotSettings(
+        model="gpt-5.2",
+        system_prompt="You are a friendly support bot.",
+        max_model_calls=6,
+    ),
+)
+bot.register_actions(send_message, remember_fact)
+
+
+@bot.trigger(
+    "reply-to-chat",
+    prompt="Reply to the latest message in the chat.",
+    default_action=send_message,
+    hidden_actions=[remember_fact],
+    memory_request=MemoryRequest(
+        scopes=("global", "chat:support", "user:alice"),
+        query="What does the user need?",
+        recent_limit=4,
+        semantic_limit=6,
+    ),
+)
+def reply_to_chat(chat_id: str, messages: list[dict[str, str]]) -> dict[str, object]:
+    return {"chat_id": chat_id, "messages": messages}
+
+
+if __name__ == "__main__":
+    result = bot.run(reply_to_chat("support", [{"role": "user", "content": "Can you help me?"}]))
+    print(f"status: {result.status}")
+    print(f"model calls: {[(m.response_id, m.tool_calls) for m in result.model_calls]}")
+    print(f"action calls: {[(a.name, a.arguments, a.output) for a in result.action_calls]}")
+    print(f"facts remembered: {FACTS}")

@@ -1,0 +1,51 @@
+"""openai-trigger-bot: bots that act only through tools on the OpenAI Responses API.
+
+Every proposed tool call is validated (and, with governance, decided on) before it runs; the
+model's text is recorded but never acted on.
+"""
+
+from .actions import Action, ActionRegistry, action
+from .bot import Bot
+from .exceptions import (
+    ActionDefinitionError,
+    ActionError,
+    ArgumentsError,
+    ConfigurationError,
+    PolicyError,
+    TriggerBotError,
+    TriggerDefinitionError,
+    UsageError,
+)
+from .governance.decision import ExecutionEvent
+from .memory.request import MemoryRequest
+from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
+from .settings import BotSettings
+from .triggers import Invocation, Trigger
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "ActionCall",
+    "ActionDefinitionError",
+    "ActionError",
+    "ActionRegistry",
+    "ArgumentsError",
+    "Bot",
+    "BotSettings",
+    "ConfigurationError",
+    "ExecutionEvent",
+    "Invocation",
+    "MemoryRequest",
+    "ModelCall",
+    "PolicyError",
+    "RunResult",
+    "RunStatus",
+    "Trigger",
+    "TriggerBotError",
+    "TriggerDefinitionError",
+    "Usage",
+    "UsageError",
+    "__version__",
+    "action",
+]

@@ -1,0 +1,1 @@
+"""The run loop (private): model calls, tool-call handling, budgets."""

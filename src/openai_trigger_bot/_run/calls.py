@@ -1,0 +1,225 @@
+"""Tool-call handling for one model response: validate every call, then execute the valid ones.
+
+Validation is pure and runs first for all calls of a response, so the action budget is reserved
+in the model's order before anything runs; the valid calls then execute concurrently. Bad model
+output never executes and never raises: each case becomes an ``invalid`` event with a short,
+actionable ``function_call_output`` for the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .._json import UnserialisableOutput, output_text, to_jsonable
+from ..actions import Action
+from ..exceptions import ActionError, ArgumentsError
+from ..governance.decision import ExecutionEvent
+from ..models.base import FunctionCallItem
+from ..result import ActionCall
+
+__all__ = ["CallResult", "ValidCall", "execute", "skipped", "validate"]
+
+_MAX_ERROR_CHARS = 240
+
+# One process-wide pool for sync actions: threads outlive event loops (``Bot.run`` may create
+# several), and ``asyncio.to_thread`` would use a per-loop default executor instead.
+_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="trigger-bot-action")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidCall:
+    """A call that passed validation: a known, allowed action with validated arguments."""
+
+    call: FunctionCallItem
+    action: Action[Any]
+    kwargs: dict[str, Any]
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """What one proposed call produced."""
+
+    output_item: dict[str, str]
+    event: ExecutionEvent
+    action_call: ActionCall | None = None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
+
+
+def _result(
+    call: FunctionCallItem,
+    status: str,
+    message: str,
+    *,
+    arguments: Mapping[str, Any] | None = None,
+    output: Any = None,
+    error: str | None = None,
+    started_at: float | None = None,
+    duration_ms: float = 0.0,
+    action_call: ActionCall | None = None,
+) -> CallResult:
+    event = ExecutionEvent(
+        tool=call.name,
+        call_id=call.call_id,
+        status=status,  # type: ignore[arg-type]
+        arguments=dict(arguments or {}),
+        output=output,
+        error=error,
+        message_to_model=message,
+        started_at=started_at if started_at is not None else time.time(),
+        duration_ms=duration_ms,
+    )
+    item = {"type": "function_call_output", "call_id": call.call_id, "output": message}
+    return CallResult(output_item=item, event=event, action_call=action_call)
+
+
+def validate(
+    call: FunctionCallItem,
+    allowed: Mapping[str, Action[Any]],
+    known: Callable[[str], bool],
+    tool_list: str,
+) -> ValidCall | CallResult:
+    """Check one call: known and allowed tool, JSON object arguments, schema-valid values.
+
+    Args:
+        call: The model's function call.
+        allowed: The actions this trigger offers, by name.
+        known: Whether a name is an action the bot has at all (to say "not allowed here").
+        tool_list: The allowed names, comma-separated, for error messages.
+
+    Returns:
+        The validated call, or the ``invalid`` result to send back.
+    """
+    action = allowed.get(call.name)
+    if action is None:
+        if known(call.name):
+            msg = (
+                f"Error: tool '{call.name}' is not available for this task. "
+                f"Tools you may call: {tool_list}."
+            )
+            return _result(call, "invalid", msg, error="tool not allowed for this trigger")
+        msg = (
+            f"Error: there is no tool named '{_short(call.name)}'. Tools you may call: {tool_list}."
+        )
+        return _result(call, "invalid", msg, error="unknown tool")
+    try:
+        raw = json.loads(call.arguments) if call.arguments.strip() else {}
+    except ValueError as exc:
+        msg = (
+            f"Error: the arguments for {call.name} are not valid JSON ({exc.msg} at position "
+            f"{exc.pos}). Send one JSON object that matches the tool's parameters."
+        )
+        return _result(call, "invalid", msg, error="arguments are not JSON")
+    if not isinstance(raw, dict):
+        msg = (
+            f"Error: the arguments for {call.name} must be a JSON object, not {type(raw).__name__}."
+        )
+        return _result(call, "invalid", msg, error="arguments are not a JSON object")
+    try:
+        kwargs = action.schema.validate(raw)
+    except ArgumentsError as exc:
+        msg = f"Error: invalid arguments for {call.name}: {exc}. Fix them and call it again."
+        return _result(call, "invalid", msg, arguments=raw, error=f"invalid arguments: {exc}")
+    return ValidCall(call, action, kwargs, action.schema.to_jsonable(kwargs))
+
+
+def skipped(valid: ValidCall, reason: str) -> CallResult:
+    """The result for a valid call that is not run (for example, the budget is used up)."""
+    return _result(
+        valid.call,
+        "skipped",
+        f"Not run: {reason}.",
+        arguments=valid.arguments,
+        error=reason,
+    )
+
+
+async def execute(valid: ValidCall) -> CallResult:
+    """Run one validated action; failures become ``tool_error`` results, never exceptions.
+
+    Sync actions run in a worker thread (with the caller's context variables) so they never
+    block the event loop.
+    """
+    action, call = valid.action, valid.call
+    started_at = time.time()
+    t0 = time.perf_counter()
+    try:
+        if action.is_async:
+            value = await action.fn(**valid.kwargs)
+        else:
+            ctx = contextvars.copy_context()
+            loop = asyncio.get_running_loop()
+            value = await loop.run_in_executor(
+                _EXECUTOR, functools.partial(ctx.run, action.fn, **valid.kwargs)
+            )
+        text = output_text(value)
+        output = value if isinstance(value, str) else to_jsonable(value)
+    except ActionError as exc:
+        return _failed(valid, str(exc) or "the action failed", str(exc), started_at, t0)
+    except UnserialisableOutput as exc:
+        error = f"{call.name} returned {exc}"
+        return _failed(valid, f"Error: {error}.", error, started_at, t0)
+    except Exception as exc:
+        error = _short(f"{type(exc).__name__}: {exc}")
+        return _failed(valid, f"Error: {call.name} failed ({error}).", error, started_at, t0)
+    duration_ms = (time.perf_counter() - t0) * 1000
+    record = ActionCall(
+        name=call.name,
+        call_id=call.call_id,
+        arguments=valid.arguments,
+        ok=True,
+        output=output,
+        started_at=started_at,
+        duration_ms=duration_ms,
+    )
+    return _result(
+        call,
+        "executed",
+        text,
+        arguments=valid.arguments,
+        output=output,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        action_call=record,
+    )
+
+
+def _failed(valid: ValidCall, message: str, error: str, started_at: float, t0: float) -> CallResult:
+    duration_ms = (time.perf_counter() - t0) * 1000
+    record = ActionCall(
+        name=valid.call.name,
+        call_id=valid.call.call_id,
+        arguments=valid.arguments,
+        ok=False,
+        error=error,
+        started_at=started_at,
+        duration_ms=duration_ms,
+    )
+    return _result(
+        valid.call,
+        "tool_error",
+        message,
+        arguments=valid.arguments,
+        error=error,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        action_call=record,
+    )
+
+
+async def execute_all(valid_calls: Sequence[ValidCall]) -> list[CallResult]:
+    """Execute validated calls concurrently; results in the given order."""
+    if len(valid_calls) == 1:
+        return [await execute(valid_calls[0])]
+    return list(await asyncio.gather(*(execute(v) for v in valid_calls)))

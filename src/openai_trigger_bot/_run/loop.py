@@ -1,0 +1,215 @@
+"""The one core loop: model call → validate → execute → chain, within budgets.
+
+Both ``Bot.run`` (sync) and ``Bot.arun`` (async) drive this coroutine. Each round after the
+first sends only the new ``function_call_output`` items on top of ``previous_response_id``;
+instructions and tools are resent because the API does not carry them over (they are identical
+every round, so they hit the prompt cache). A budget that runs out ends the run with a status,
+never an exception; API failures end it with status ``error`` and keep every record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..actions import Action
+from ..governance.decision import ExecutionEvent
+from ..models.base import ModelError, ModelResponse, ResponsesModel
+from ..result import ActionCall, ModelCall, RunResult, RunStatus, Usage
+from .calls import CallResult, ValidCall, execute_all, skipped, validate
+
+__all__ = ["RunSpec", "run_loop"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs, prepared by the bot.
+
+    Attributes:
+        run_id: Unique id of the run.
+        bot: The bot's name.
+        trigger: The trigger's name.
+        model: The Responses backend.
+        base_body: The stable part of every request (model, instructions, tools, ...).
+        first_input: The first round's input items.
+        allowed: The actions offered to this trigger, by name.
+        known: Whether a name is any action of the bot.
+        max_model_calls: Budget of model calls.
+        max_action_calls: Budget of executed actions.
+        timeout_s: Wall-time budget of the run, or ``None``.
+    """
+
+    run_id: str
+    bot: str
+    trigger: str
+    model: ResponsesModel
+    base_body: Mapping[str, Any]
+    first_input: list[dict[str, Any]]
+    allowed: Mapping[str, Action[Any]]
+    known: Callable[[str], bool]
+    max_model_calls: int
+    max_action_calls: int
+    timeout_s: float | None
+    tool_list: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tool_list", ", ".join(self.allowed) or "none")
+
+
+@dataclass
+class _State:
+    model_calls: list[ModelCall] = field(default_factory=list)
+    action_calls: list[ActionCall] = field(default_factory=list)
+    events: list[ExecutionEvent] = field(default_factory=list)
+    actions_used: int = 0
+    text: str = ""
+    last_response_id: str | None = None
+
+    def add(self, results: list[CallResult]) -> None:
+        for r in results:
+            self.events.append(r.event)
+            if r.action_call is not None:
+                self.action_calls.append(r.action_call)
+
+
+async def run_loop(spec: RunSpec) -> RunResult:
+    """Run one trigger to its end and return the record (never raises for runtime faults)."""
+    state = _State()
+    deadline = None if spec.timeout_s is None else time.monotonic() + spec.timeout_s
+    input_items: list[dict[str, Any]] = spec.first_input
+    status: RunStatus
+    error: str | None = None
+    while True:
+        if len(state.model_calls) >= spec.max_model_calls:
+            status = "max_model_calls"
+            break
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            status = "deadline"
+            break
+        body = dict(spec.base_body)
+        if state.last_response_id is not None:
+            body["previous_response_id"] = state.last_response_id
+        body["input"] = input_items
+        response, error, timed_out = await _call_model(spec, state, body, remaining)
+        if timed_out:
+            status = "deadline"
+            break
+        if response is None:
+            status = "error"
+            break
+        state.last_response_id = response.id
+        if response.text:
+            state.text = response.text
+        if not response.function_calls:
+            status = "completed"
+            break
+        results, stop = await _run_calls(spec, state, response, deadline)
+        state.add(results)
+        if stop is not None:
+            status = stop
+            break
+        input_items = [r.output_item for r in results]
+    return RunResult(
+        run_id=spec.run_id,
+        bot=spec.bot,
+        trigger=spec.trigger,
+        status=status,
+        model_calls=tuple(state.model_calls),
+        action_calls=tuple(state.action_calls),
+        events=tuple(state.events),
+        error=error,
+        text=state.text,
+        last_response_id=state.last_response_id,
+    )
+
+
+async def _call_model(
+    spec: RunSpec, state: _State, body: dict[str, Any], remaining: float | None
+) -> tuple[ModelResponse | None, str | None, bool]:
+    """One model call, recorded. Returns (response, error, timed_out)."""
+    started_at = time.time()
+    t0 = time.perf_counter()
+    round_no = len(state.model_calls) + 1
+    prev = body.get("previous_response_id")
+    try:
+        if remaining is None:
+            response = await spec.model.create(body, timeout=None)
+        else:
+            response = await asyncio.wait_for(
+                spec.model.create(body, timeout=remaining), timeout=remaining
+            )
+    except (asyncio.TimeoutError, ModelError) as exc:
+        timed_out = isinstance(exc, asyncio.TimeoutError)
+        message = "the run's deadline passed during a model call" if timed_out else str(exc)
+        state.model_calls.append(
+            ModelCall(
+                round=round_no,
+                response_id=None,
+                previous_response_id=prev,
+                usage=Usage(),
+                text="",
+                tool_calls=(),
+                request_bytes=0,
+                started_at=started_at,
+                duration_ms=(time.perf_counter() - t0) * 1000,
+                error=message,
+            )
+        )
+        return None, message, timed_out
+    state.model_calls.append(
+        ModelCall(
+            round=round_no,
+            response_id=response.id,
+            previous_response_id=prev,
+            usage=response.usage,
+            text=response.text,
+            tool_calls=tuple(c.name for c in response.function_calls),
+            request_bytes=response.request_bytes,
+            started_at=started_at,
+            duration_ms=(time.perf_counter() - t0) * 1000,
+        )
+    )
+    return response, None, False
+
+
+async def _run_calls(
+    spec: RunSpec, state: _State, response: ModelResponse, deadline: float | None
+) -> tuple[list[CallResult], RunStatus | None]:
+    """Validate all calls of a response, reserve the action budget in order, execute.
+
+    Returns the results in the model's order and the status to stop with, if any.
+    """
+    checked = [
+        validate(c, spec.allowed, spec.known, spec.tool_list) for c in response.function_calls
+    ]
+    if deadline is not None and time.monotonic() >= deadline:
+        late = [
+            skipped(c, "the run's deadline passed") if isinstance(c, ValidCall) else c
+            for c in checked
+        ]
+        return late, "deadline"
+    stop: RunStatus | None = None
+    to_run: list[ValidCall] = []
+    for item in checked:
+        if isinstance(item, ValidCall):
+            if state.actions_used < spec.max_action_calls:
+                state.actions_used += 1
+                to_run.append(item)
+            else:
+                stop = "max_action_calls"
+    executed = iter(await execute_all(to_run)) if to_run else iter(())
+    run_ids = {id(v) for v in to_run}
+    results: list[CallResult] = []
+    for item in checked:
+        if isinstance(item, ValidCall):
+            if id(item) in run_ids:
+                results.append(next(executed))
+            else:
+                results.append(skipped(item, "the run's action budget is used up"))
+        else:
+            results.append(item)
+    return results, stop

@@ -1,0 +1,222 @@
+"""The bot: actions, triggers, and the public ``run`` / ``arun`` over the one core loop."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from ._run.loop import RunSpec, run_loop
+from ._run.prompt import build_input, build_instructions
+from ._run.sync import run_sync
+from .actions import Action, ActionRegistry
+from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
+from .memory.request import MemoryRequest
+from .models.base import ResponsesModel
+from .models.openai import OpenAIResponsesModel, inline_sync_calls
+from .result import RunResult
+from .settings import BotSettings
+from .triggers import Invocation, Trigger
+
+__all__ = ["Bot"]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A trigger's stable request parts, built once per set of registered actions."""
+
+    base_body: dict[str, Any]
+    allowed: dict[str, Action[Any]]
+
+
+class Bot:
+    """A bot that acts only through tools.
+
+    Args:
+        name: The bot's name (part of the default ``prompt_cache_key``).
+        client: An ``OpenAI`` or ``AsyncOpenAI`` client. Omit it to pass ``model=`` instead,
+            or to create an ``AsyncOpenAI()`` from the environment on first run.
+        settings: Model, instructions and budgets.
+        model: A custom :class:`~openai_trigger_bot.models.ResponsesModel` (instead of a client).
+
+    Raises:
+        ConfigurationError: Both or neither of a usable client and model.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        *,
+        settings: BotSettings | None = None,
+        model: ResponsesModel | None = None,
+    ) -> None:
+        if not name:
+            raise ConfigurationError("a bot needs a name")
+        if client is not None and model is not None:
+            raise ConfigurationError("pass either client= or model=, not both")
+        if client is not None and not isinstance(client, (openai.OpenAI, openai.AsyncOpenAI)):
+            raise ConfigurationError(
+                f"client must be openai.OpenAI or openai.AsyncOpenAI, got {type(client).__name__}"
+            )
+        self.name = name
+        self.settings = settings or BotSettings()
+        self.actions = ActionRegistry()
+        self.triggers: dict[str, Trigger] = {}
+        self._model: ResponsesModel | None = (
+            model if model is not None else OpenAIResponsesModel(client) if client else None
+        )
+        self._compiled: dict[str, _Compiled] = {}
+
+    # -- definition ------------------------------------------------------------------------
+
+    def register_actions(self, *actions: Action[Any]) -> None:
+        """Make actions known to the bot (global ones are then offered to every trigger).
+
+        Raises:
+            ActionDefinitionError: Not an action, or two different actions share a name.
+        """
+        self.actions.extend(actions)
+        self._compiled.clear()
+
+    def trigger(
+        self,
+        name: str,
+        *,
+        prompt: str,
+        default_action: Action[Any] | None = None,
+        hidden_actions: Sequence[Action[Any]] = (),
+        memory_request: MemoryRequest | None = None,
+        prompt_cache_key: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Trigger]:
+        """Decorate a data function to make it a trigger of this bot.
+
+        Args:
+            name: Unique trigger name.
+            prompt: What the model is asked to do.
+            default_action: The action the instructions push towards (registered if needed).
+            hidden_actions: Hidden actions this trigger may use (registered if needed).
+            memory_request: What to recall before each run.
+            prompt_cache_key: Overrides the cache key for this trigger.
+
+        Raises:
+            TriggerDefinitionError: Duplicate name or inconsistent definition.
+        """
+
+        def decorate(fn: Callable[..., Any]) -> Trigger:
+            if name in self.triggers:
+                raise TriggerDefinitionError(f"bot {self.name!r} already has a trigger {name!r}")
+            trig = Trigger(
+                name,
+                fn,
+                prompt=prompt,
+                default_action=default_action,
+                hidden_actions=hidden_actions,
+                memory_request=memory_request,
+                prompt_cache_key=prompt_cache_key,
+            )
+            extra = list(trig.hidden_actions)
+            if default_action is not None:
+                extra.append(default_action)
+            self.register_actions(*extra)
+            self.triggers[name] = trig
+            return trig
+
+        return decorate
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self, invocation: Invocation) -> RunResult:
+        """Run a trigger invocation to its end (sync; drives the async core).
+
+        Raises:
+            UsageError: Called inside a running event loop, or with a foreign invocation.
+        """
+        return run_sync(self._run_inline(invocation))
+
+    async def arun(self, invocation: Invocation) -> RunResult:
+        """Run a trigger invocation to its end (async). Runtime faults are outcomes, not errors.
+
+        Raises:
+            UsageError: The invocation belongs to a trigger of another bot.
+        """
+        return await run_loop(self._spec(invocation))
+
+    async def _run_inline(self, invocation: Invocation) -> RunResult:
+        token = inline_sync_calls.set(True)
+        try:
+            return await run_loop(self._spec(invocation))
+        finally:
+            inline_sync_calls.reset(token)
+
+    def request_preview(self, invocation: Invocation) -> dict[str, Any]:
+        """The first request body a run of this invocation would send (for inspection)."""
+        spec = self._spec(invocation)
+        return {**spec.base_body, "input": spec.first_input}
+
+    def _spec(self, invocation: Invocation) -> RunSpec:
+        trig = invocation.trigger
+        if self.triggers.get(trig.name) is not trig:
+            raise UsageError(f"trigger {trig.name!r} is not a trigger of bot {self.name!r}")
+        compiled = self._compiled.get(trig.name) or self._compile(trig)
+        s = self.settings
+        return RunSpec(
+            run_id=uuid.uuid4().hex,
+            bot=self.name,
+            trigger=trig.name,
+            model=self._model_backend(),
+            base_body=compiled.base_body,
+            first_input=build_input(invocation.data),
+            allowed=compiled.allowed,
+            known=self.actions.__contains__,
+            max_model_calls=s.max_model_calls,
+            max_action_calls=s.max_action_calls,
+            timeout_s=s.timeout_s,
+        )
+
+    def _compile(self, trig: Trigger) -> _Compiled:
+        allowed: dict[str, Action[Any]] = {}
+        for act in (*self.actions.global_actions(), *trig.hidden_actions):
+            allowed.setdefault(act.name, act)
+        s = self.settings
+        body: dict[str, Any] = {
+            "model": s.model,
+            "instructions": build_instructions(
+                system_prompt=s.system_prompt,
+                trigger_name=trig.name,
+                trigger_prompt=trig.prompt,
+                tool_names=list(allowed),
+                default_action=trig.default_action.name if trig.default_action else None,
+            ),
+            "tools": [a.tool for a in allowed.values()],
+            "tool_choice": "auto",
+            "parallel_tool_calls": s.parallel_tool_calls,
+            "store": True,
+            "prompt_cache_key": trig.prompt_cache_key
+            or s.prompt_cache_key
+            or f"{self.name}:{trig.name}",
+        }
+        if s.temperature is not None:
+            body["temperature"] = s.temperature
+        if s.max_output_tokens is not None:
+            body["max_output_tokens"] = s.max_output_tokens
+        if s.reasoning_effort is not None:
+            body["reasoning"] = {"effort": s.reasoning_effort}
+        body.update(s.extra_body)
+        compiled = _Compiled(base_body=body, allowed=allowed)
+        self._compiled[trig.name] = compiled
+        return compiled
+
+    def _model_backend(self) -> ResponsesModel:
+        if self._model is None:
+            try:
+                self._model = OpenAIResponsesModel(openai.AsyncOpenAI())
+            except openai.OpenAIError as exc:
+                raise ConfigurationError(
+                    "no client given and none could be created from the environment "
+                    f"(set OPENAI_API_KEY or pass client=): {exc}"
+                ) from exc
+        return self._model

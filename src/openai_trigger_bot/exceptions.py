@@ -1,0 +1,86 @@
+"""Exceptions raised by openai-trigger-bot.
+
+Runtime faults of a run (a bad tool call from the model, an action that raises, a failed API
+call, a budget that runs out) are *outcomes* recorded in :class:`~openai_trigger_bot.RunResult`,
+never exceptions. Exceptions are for mistakes a developer must fix, raised as early as possible
+(at decoration time, at bot construction, at policy load)::
+
+    TriggerBotError
+    ├── ConfigurationError          a definition or setting is wrong; fix the code or config
+    │   ├── ActionDefinitionError   @action cannot turn this function into a strict tool
+    │   ├── TriggerDefinitionError  @bot.trigger(...) is inconsistent (unknown default action, ...)
+    │   └── PolicyError             a policy file is broken (carries file and line)
+    ├── ArgumentsError              tool-call arguments failed validation (caught by the runner,
+    │                               turned into an ``invalid`` outcome the model is told about)
+    └── UsageError                  the API was called in a way that cannot work
+                                    (e.g. ``Bot.run`` inside a running event loop)
+
+:class:`ActionError` is different: actions raise it on purpose to send a message to the model
+(``tool_error`` with exactly that text) instead of the generic failure notice.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ActionDefinitionError",
+    "ActionError",
+    "ArgumentsError",
+    "ConfigurationError",
+    "PolicyError",
+    "TriggerBotError",
+    "TriggerDefinitionError",
+    "UsageError",
+]
+
+
+class TriggerBotError(Exception):
+    """Base class of every exception this library raises."""
+
+
+class ConfigurationError(TriggerBotError):
+    """A definition or setting is wrong and must be fixed before the bot can run."""
+
+
+class ActionDefinitionError(ConfigurationError):
+    """``@action`` cannot build a strict function tool from the decorated function."""
+
+
+class TriggerDefinitionError(ConfigurationError):
+    """A trigger definition is inconsistent (for example, an unknown default action)."""
+
+
+class PolicyError(ConfigurationError):
+    """A policy file or policy configuration is broken.
+
+    Attributes:
+        path: The file that failed, when known.
+        line: The 1-based line of the problem, when known.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        where = path or ""
+        if path and line:
+            where = f"{path}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path = path
+        self.line = line
+
+
+class ArgumentsError(TriggerBotError):
+    """Tool-call arguments did not validate against the action's schema.
+
+    The message is short and written for the model, which gets it as the tool output.
+    """
+
+
+class UsageError(TriggerBotError):
+    """The library was used in a way that cannot work (the message says what to do instead)."""
+
+
+class ActionError(Exception):
+    """Raised by an action to tell the model why it failed.
+
+    The runner records a ``tool_error`` and sends ``str(error)`` to the model verbatim, so
+    write it for the model: short, actionable, and free of secrets. Any other exception an
+    action raises is reported to the model as a generic, short failure notice.
+    """

@@ -1,0 +1,181 @@
+"""A scripted Responses API for tests: an ``httpx2`` transport the official client sends through.
+
+The OpenAI SDK 3.x sends HTTP through ``httpx2``; hand it a client built on this transport and
+every ``POST /responses`` is answered from a script instead of the network::
+
+    scripted = ScriptedResponses([
+        [function_call("send_message", {"chat_id": "c1", "text": "hi"})],
+        [message("Done.")],
+    ])
+    bot = Bot(name="b", client=scripted.client(), settings=BotSettings(model="gpt-5.2"))
+
+It behaves like the real API where that catches bugs: chaining with ``previous_response_id``
+only works on a response created with ``store=True``, and every function call of the previous
+response must get a ``function_call_output`` in the next request (else a 400, as the real API).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import httpx2
+import openai
+
+from ._builders import response_body
+
+__all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
+
+ScriptStep = (
+    Sequence[Mapping[str, Any]]  # output items, wrapped in a response body
+    | Mapping[str, Any]  # a complete response body
+    | httpx2.Response  # sent as is (errors, malformed bodies)
+    | Exception  # raised by the transport (connection failures)
+    | Callable[[dict[str, Any]], Any]  # called with the request body; returns one of the above
+)
+
+
+def api_error(status: int, message: str, *, code: str | None = None) -> httpx2.Response:
+    """An error answer in the API's format (``{"error": {...}}``) with the given status."""
+    body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+    return httpx2.Response(status, json=body)
+
+
+class ScriptedResponses:
+    """Answers ``POST /responses`` from a script; records every request.
+
+    Args:
+        script: The answers, one per request, in order. Each step is a list of output items,
+            a complete response body, an ``httpx2.Response``, an exception to raise, or a
+            callable taking the request body and returning one of those. A callable ``script``
+            (instead of a list) answers every request.
+        model: The model name echoed in generated responses.
+        cached_tokens: Cached input tokens to report when a request repeats an earlier
+            ``prompt_cache_key`` (simulates prompt caching).
+
+    Attributes:
+        requests: The decoded JSON body of every request, in order.
+        request_bytes: The size of every request body, in order.
+    """
+
+    base_url = "http://scripted-responses.invalid/v1"
+
+    def __init__(
+        self,
+        script: Iterable[ScriptStep] | Callable[[dict[str, Any]], Any],
+        *,
+        model: str = "gpt-5.2",
+        cached_tokens: int = 96,
+    ) -> None:
+        self._callable = script if callable(script) else None
+        self._steps: list[ScriptStep] = [] if callable(script) else list(script)
+        self._model = model
+        self._cached_tokens = cached_tokens
+        self._lock = threading.Lock()
+        self._stored: dict[str, tuple[str, ...]] = {}  # response id -> its function call ids
+        self._cache_keys: set[str] = set()
+        self.requests: list[dict[str, Any]] = []
+        self.request_bytes: list[int] = []
+
+    @property
+    def remaining(self) -> int:
+        """Script steps not yet used."""
+        return len(self._steps)
+
+    def transport(self) -> httpx2.MockTransport:
+        """An ``httpx2`` transport serving sync and async clients."""
+        return httpx2.MockTransport(self.handle)
+
+    def client(self, **kwargs: Any) -> openai.OpenAI:
+        """A sync ``OpenAI`` client wired to this script (no retries unless given)."""
+        kwargs.setdefault("max_retries", 0)
+        return openai.OpenAI(
+            api_key="sk-scripted",
+            base_url=self.base_url,
+            http_client=httpx2.Client(transport=self.transport()),
+            **kwargs,
+        )
+
+    def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
+        """An ``AsyncOpenAI`` client wired to this script (no retries unless given)."""
+        kwargs.setdefault("max_retries", 0)
+        return openai.AsyncOpenAI(
+            api_key="sk-scripted",
+            base_url=self.base_url,
+            http_client=httpx2.AsyncClient(transport=self.transport()),
+            **kwargs,
+        )
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        """The transport handler (public so it can be wrapped)."""
+        if request.method != "POST" or not request.url.path.endswith("/responses"):
+            return api_error(404, f"scripted API has no route {request.method} {request.url.path}")
+        raw = request.content
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return api_error(400, "request body is not JSON")
+        with self._lock:
+            self.requests.append(body)
+            self.request_bytes.append(len(raw))
+            problem = self._check_chaining(body)
+            if problem:
+                return api_error(400, problem)
+            if self._callable is not None:
+                step: Any = self._callable
+            elif self._steps:
+                step = self._steps.pop(0)
+            else:
+                return api_error(
+                    500, "scripted API: the script has no answer left for this request"
+                )
+        return self._answer(step, body)
+
+    def _check_chaining(self, body: dict[str, Any]) -> str | None:
+        prev = body.get("previous_response_id")
+        if not prev:
+            return None
+        if prev not in self._stored:
+            return f"Previous response with id '{prev}' not found (was it created with store=true?)"
+        sent = {
+            item.get("call_id")
+            for item in body.get("input") or ()
+            if isinstance(item, dict) and item.get("type") == "function_call_output"
+        }
+        missing = [c for c in self._stored[prev] if c not in sent]
+        if missing:
+            return f"No tool output found for function call {missing[0]}."
+        return None
+
+    def _answer(self, step: Any, body: dict[str, Any]) -> httpx2.Response:
+        if callable(step) and not isinstance(step, (httpx2.Response, Exception)):
+            step = step(body)
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, httpx2.Response):
+            return step
+        if isinstance(step, Mapping):
+            data = dict(step)
+        else:
+            key = body.get("prompt_cache_key")
+            with self._lock:
+                hit = key is not None and key in self._cache_keys
+                if key is not None:
+                    self._cache_keys.add(key)
+            data = response_body(
+                list(step),
+                model=str(body.get("model") or self._model),
+                previous_response_id=body.get("previous_response_id"),
+                cached_tokens=self._cached_tokens if hit else 0,
+            )
+        if body.get("store", True):
+            calls = tuple(
+                str(i.get("call_id"))
+                for i in data.get("output") or ()
+                if isinstance(i, dict) and i.get("type") == "function_call"
+            )
+            with self._lock:
+                self._stored[str(data.get("id"))] = calls
+        return httpx2.Response(200, json=data)

@@ -1,0 +1,51 @@
+"""The trigger-bot command and the runnable examples."""
+
+from __future__ import annotations
+
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openai_trigger_bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_offline_and_shows_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "status=completed" in out
+    assert "rotate_credentials  invalid" in out
+    assert "not available for this task" in out
+    assert "grant_access        executed" in out
+    assert "tool_error" not in out
+    assert "Model calls" in out
+
+
+def test_demo_live_needs_a_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert main(["demo", "--live"]) == 2
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_console_script_is_installed() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "openai_trigger_bot.cli", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "access-bot" in proc.stdout
+
+
+def test_quickstart_example_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "completed" in out
+    assert "send_message" in out
