@@ -12,17 +12,43 @@ to every trigger of the bot.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from ._schema import FunctionSchema, function_schema
 from .exceptions import ActionDefinitionError
+from .governance.decision import FAIL_MODES, ActionMetadata, FailMode
 
 __all__ = ["Action", "ActionRegistry", "action"]
 
 R = TypeVar("R")
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_RISKS = ("low", "medium", "high", "critical")
+
+Extractor = Callable[[dict[str, Any]], Any]
+"""Takes the validated arguments (real Python values, by parameter name) and returns a value."""
+
+
+def _extractor(
+    spec: str | Extractor | None, what: str, name: str, params: Iterable[str]
+) -> Extractor | None:
+    """Turn ``value_from_args="amount"`` into a lookup; check callables and names early."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec not in params:
+            raise ActionDefinitionError(
+                f"action {name!r}: {what}={spec!r} names no parameter "
+                f"(parameters: {', '.join(params) or 'none'})"
+            )
+        key = spec
+        return lambda args: args.get(key)
+    if not callable(spec):
+        raise ActionDefinitionError(
+            f"action {name!r}: {what} must be a parameter name or a callable taking the arguments"
+        )
+    return spec
 
 
 class Action(Generic[R]):
@@ -36,9 +62,29 @@ class Action(Generic[R]):
         global_action: Offered to every trigger when true; hidden otherwise.
         schema: The strict JSON schema and argument validator.
         tool: The function-tool definition sent to the Responses API.
+        metadata: What policies know about the action (system, risk, environment, tags).
+        value_from_args: Extracts what is at stake (e.g. an amount) for the policy.
+        target_from_args: Extracts the affected resource for the policy.
+        metadata_from_args: Extracts further facts (a dict) for the policy.
+        fail_mode: Overrides the bot's fail mode for this action (``closed`` or ``open``).
+        secret: Parameters whose values never appear in events, decisions, outputs or logs.
     """
 
-    __slots__ = ("description", "fn", "global_action", "is_async", "name", "schema", "tool")
+    __slots__ = (
+        "description",
+        "fail_mode",
+        "fn",
+        "global_action",
+        "is_async",
+        "metadata",
+        "metadata_from_args",
+        "name",
+        "schema",
+        "secret",
+        "target_from_args",
+        "tool",
+        "value_from_args",
+    )
 
     def __init__(
         self,
@@ -47,6 +93,15 @@ class Action(Generic[R]):
         name: str | None = None,
         description: str | None = None,
         global_action: bool = False,
+        system: str | None = None,
+        risk: str | None = None,
+        environment: str | None = None,
+        tags: Sequence[str] = (),
+        value_from_args: str | Extractor | None = None,
+        target_from_args: str | Extractor | None = None,
+        metadata_from_args: Extractor | None = None,
+        fail_mode: FailMode | None = None,
+        secret: Sequence[str] = (),
     ) -> None:
         if not callable(fn):
             raise ActionDefinitionError(f"@action needs a function, got {type(fn).__name__}")
@@ -70,6 +125,37 @@ class Action(Generic[R]):
             "parameters": schema.parameters,
             "strict": True,
         }
+        params = list(schema.parameters.get("properties", {}))
+        if risk is not None and risk not in _RISKS:
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: risk={risk!r} is not one of {', '.join(_RISKS)}"
+            )
+        if fail_mode is not None and fail_mode not in FAIL_MODES:
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: fail_mode={fail_mode!r} is not 'closed' or 'open'"
+            )
+        if isinstance(tags, str):
+            tags = (tags,)
+        if isinstance(secret, str):
+            secret = (secret,)
+        unknown = [p for p in secret if p not in params]
+        if unknown:
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: secret={unknown!r} names no parameter "
+                f"(parameters: {', '.join(params) or 'none'})"
+            )
+        if metadata_from_args is not None and not callable(metadata_from_args):
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: metadata_from_args must be a callable taking the arguments"
+            )
+        self.metadata = ActionMetadata(
+            system=system, risk=risk, environment=environment, tags=tuple(tags)
+        )
+        self.value_from_args = _extractor(value_from_args, "value_from_args", tool_name, params)
+        self.target_from_args = _extractor(target_from_args, "target_from_args", tool_name, params)
+        self.metadata_from_args = metadata_from_args
+        self.fail_mode: FailMode | None = fail_mode
+        self.secret = frozenset(secret)
 
     def __call__(self, *args: Any, **kwargs: Any) -> R:
         """Call the wrapped function directly (no validation, no governance)."""
@@ -90,35 +176,47 @@ def action(
     name: str | None = None,
     description: str | None = None,
     global_action: bool = False,
+    system: str | None = None,
+    risk: str | None = None,
+    environment: str | None = None,
+    tags: Sequence[str] = (),
+    value_from_args: str | Extractor | None = None,
+    target_from_args: str | Extractor | None = None,
+    metadata_from_args: Extractor | None = None,
+    fail_mode: FailMode | None = None,
+    secret: Sequence[str] = (),
 ) -> Callable[[Callable[..., R]], Action[R]]: ...
 
 
 def action(
     fn: Callable[..., R] | None = None,
     /,
-    *,
-    name: str | None = None,
-    description: str | None = None,
-    global_action: bool = False,
+    **options: Any,
 ) -> Action[R] | Callable[[Callable[..., R]], Action[R]]:
     """Turn a function into an :class:`Action` (usable bare or with options).
 
     Args:
         fn: The function, when used as ``@action`` without parentheses.
-        name: The tool name; defaults to the function name.
-        description: The tool description; defaults to the docstring summary.
-        global_action: Offer the action to every trigger. Hidden by default.
+        **options: ``name`` (default: the function name), ``description`` (default: the
+            docstring summary), ``global_action`` (offer to every trigger; hidden by default),
+            and the governance metadata: ``system``, ``risk`` (``low``, ``medium``, ``high``,
+            ``critical``), ``environment``, ``tags``, ``value_from_args`` /
+            ``target_from_args`` (a parameter name or a callable taking the validated
+            arguments), ``metadata_from_args`` (a callable returning a dict), ``fail_mode``
+            (``closed`` or ``open``, overriding the bot's) and ``secret`` (parameter names whose
+            values are redacted everywhere).
 
     Returns:
         The action, or a decorator that makes one.
 
     Raises:
         ActionDefinitionError: The function cannot be a strict tool (``*args``, ``**kwargs``,
-            positional-only parameters, missing or unsupported type hints, a bad name).
+            positional-only parameters, missing or unsupported type hints, a bad name), or an
+            option is wrong (unknown risk, a secret or extractor naming no parameter).
     """
 
     def wrap(func: Callable[..., R]) -> Action[R]:
-        return Action(func, name=name, description=description, global_action=global_action)
+        return Action(func, **options)
 
     return wrap(fn) if fn is not None else wrap
 

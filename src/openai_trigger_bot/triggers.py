@@ -71,8 +71,11 @@ class Trigger:
             raise TriggerDefinitionError(
                 f"trigger {name!r}: memory_request must be a MemoryRequest"
             )
-        needs_offer = default_action is not None and not default_action.global_action
-        if needs_offer and default_action not in hidden:
+        if (
+            default_action is not None
+            and not default_action.global_action
+            and default_action not in hidden
+        ):
             hidden = (*hidden, default_action)
         self.name = name
         self.prompt = prompt

@@ -21,7 +21,7 @@ from typing import Any
 from .._json import UnserialisableOutput, output_text, to_jsonable
 from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
-from ..governance.decision import ExecutionEvent
+from ..governance.decision import EventStatus, ExecutionEvent
 from ..models.base import FunctionCallItem
 from ..result import ActionCall
 
@@ -59,7 +59,7 @@ def _short(text: str) -> str:
 
 def _result(
     call: FunctionCallItem,
-    status: str,
+    status: EventStatus,
     message: str,
     *,
     arguments: Mapping[str, Any] | None = None,
@@ -72,7 +72,7 @@ def _result(
     event = ExecutionEvent(
         tool=call.name,
         call_id=call.call_id,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         arguments=dict(arguments or {}),
         output=output,
         error=error,
@@ -115,12 +115,15 @@ def validate(
         return _result(call, "invalid", msg, error="unknown tool")
     try:
         raw = json.loads(call.arguments) if call.arguments.strip() else {}
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         msg = (
             f"Error: the arguments for {call.name} are not valid JSON ({exc.msg} at position "
             f"{exc.pos}). Send one JSON object that matches the tool's parameters."
         )
         return _result(call, "invalid", msg, error="arguments are not JSON")
+    except RecursionError:
+        msg = f"Error: the arguments for {call.name} nest too deeply. Send a flat JSON object."
+        return _result(call, "invalid", msg, error="arguments nest too deeply")
     if not isinstance(raw, dict):
         msg = (
             f"Error: the arguments for {call.name} must be a JSON object, not {type(raw).__name__}."

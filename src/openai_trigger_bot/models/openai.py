@@ -46,7 +46,7 @@ class OpenAIResponsesModel:
     async def create(self, body: dict[str, Any], *, timeout: float | None) -> ModelResponse:
         """Send the request and parse the response (see :class:`ResponsesModel`)."""
         content = dumps_bytes(body)
-        options: dict[str, Any] = {"headers": _JSON_HEADERS}
+        options: openai.RequestOptions = {"headers": _JSON_HEADERS}
         if timeout is not None:
             options["timeout"] = timeout
         client = self.client
@@ -60,12 +60,11 @@ class OpenAIResponsesModel:
                     "/responses", content=content, cast_to=httpx2.Response, options=options
                 )
             else:
+                sync_client = client
                 http = await asyncio.to_thread(
-                    client.post,
-                    "/responses",
-                    content=content,
-                    cast_to=httpx2.Response,
-                    options=options,
+                    lambda: sync_client.post(
+                        "/responses", content=content, cast_to=httpx2.Response, options=options
+                    )
                 )
         except openai.APIStatusError as exc:
             raise ModelError(f"OpenAI API error {exc.status_code}: {_api_message(exc)}") from exc
