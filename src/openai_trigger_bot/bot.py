@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -14,6 +15,11 @@ from ._run.prompt import build_input, build_instructions
 from ._run.sync import run_sync
 from .actions import Action, ActionRegistry
 from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
+from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode, FailMode
+from .governance.defaults import RiskTierEvaluator
+from .governance.evaluator import PolicyEvaluator
+from .governance.gate import ApprovalHandler, DecisionHook, Governance
+from .governance.rules.engine import LocalRulesEvaluator
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
 from .models.openai import OpenAIResponsesModel, inline_sync_calls
@@ -41,9 +47,25 @@ class Bot:
             or to create an ``AsyncOpenAI()`` from the environment on first run.
         settings: Model, instructions and budgets.
         model: A custom :class:`~openai_trigger_bot.models.ResponsesModel` (instead of a client).
+        policy: The evaluator that decides on every call: a
+            :class:`~openai_trigger_bot.governance.PolicyEvaluator`, or a directory of policy
+            files (loaded now; a broken file raises here). Default: decide by each action's
+            declared ``risk`` (``high`` and ``critical`` need approval).
+        enforcement: ``enforced`` (default), ``review``, ``advisory`` or ``shadow``.
+        fail_mode: What an evaluator failure does: ``closed`` (default) or ``open``.
+        approval_handler: Asked when a decision requires approval (``True``/``False``/``None``
+            to defer); without one the run ends with status ``approval_required``.
+        on_decision: Called (sync or async) with the final event of every governed call.
+        actor: On whose behalf the bot acts, passed to policies.
+        domain: The business domain, passed to policies.
+        governance: A prebuilt :class:`~openai_trigger_bot.governance.Governance` instead of
+            the options above.
+        governed: ``False`` turns the gate off (every valid call runs); for tests and
+            benchmarks.
 
     Raises:
-        ConfigurationError: Both or neither of a usable client and model.
+        ConfigurationError: A bad combination of options, or an unknown mode.
+        PolicyError: A policy directory with a broken file (file and line in the message).
     """
 
     def __init__(
@@ -53,6 +75,15 @@ class Bot:
         *,
         settings: BotSettings | None = None,
         model: ResponsesModel | None = None,
+        policy: PolicyEvaluator | str | Path | None = None,
+        enforcement: EnforcementMode = "enforced",
+        fail_mode: FailMode = "closed",
+        approval_handler: ApprovalHandler | None = None,
+        on_decision: DecisionHook | None = None,
+        actor: str | None = None,
+        domain: str | None = None,
+        governance: Governance | None = None,
+        governed: bool = True,
     ) -> None:
         if not name:
             raise ConfigurationError("a bot needs a name")
@@ -70,6 +101,28 @@ class Bot:
             model if model is not None else OpenAIResponsesModel(client) if client else None
         )
         self._compiled: dict[str, _Compiled] = {}
+        if enforcement not in ENFORCEMENT_MODES:
+            raise ConfigurationError(
+                f"enforcement={enforcement!r} is not one of {', '.join(ENFORCEMENT_MODES)}"
+            )
+        if fail_mode not in FAIL_MODES:
+            raise ConfigurationError(f"fail_mode={fail_mode!r} is not 'closed' or 'open'")
+        if governance is None and governed:
+            governance = Governance(
+                evaluator=_evaluator(policy),
+                enforcement=enforcement,
+                fail_mode=fail_mode,
+                approval_handler=approval_handler,
+                on_decision=on_decision,
+                actor=actor,
+                domain=domain,
+            )
+        elif policy is not None or approval_handler is not None or on_decision is not None:
+            raise ConfigurationError(
+                "policy/approval_handler/on_decision go into Governance(...) when governance= "
+                "is given, and mean nothing with governed=False"
+            )
+        self.governance: Governance | None = governance
 
     # -- definition ------------------------------------------------------------------------
 
@@ -175,6 +228,7 @@ class Bot:
             max_model_calls=s.max_model_calls,
             max_action_calls=s.max_action_calls,
             timeout_s=s.timeout_s,
+            governance=self.governance,
         )
 
     def _compile(self, trig: Trigger) -> _Compiled:
@@ -220,3 +274,15 @@ class Bot:
                     f"(set OPENAI_API_KEY or pass client=): {exc}"
                 ) from exc
         return self._model
+
+
+def _evaluator(policy: PolicyEvaluator | str | Path | None) -> PolicyEvaluator:
+    if policy is None:
+        return RiskTierEvaluator()
+    if isinstance(policy, (str, Path)):
+        return LocalRulesEvaluator.from_directory(policy)
+    if not callable(getattr(policy, "evaluate", None)):
+        raise ConfigurationError(
+            f"policy must be a PolicyEvaluator or a policy directory, got {type(policy).__name__}"
+        )
+    return policy

@@ -21,11 +21,13 @@ from typing import Any
 from .._json import UnserialisableOutput, output_text, to_jsonable
 from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
-from ..governance.decision import EventStatus, ExecutionEvent
+from ..governance.decision import Decision, EventStatus, ExecutionEvent
+from ..governance.gate import Verdict
+from ..governance.redaction import redact_arguments, scrub, secret_values
 from ..models.base import FunctionCallItem
 from ..result import ActionCall
 
-__all__ = ["CallResult", "ValidCall", "execute", "skipped", "validate"]
+__all__ = ["CallResult", "ValidCall", "execute", "execute_all", "not_run", "skipped", "validate"]
 
 _MAX_ERROR_CHARS = 240
 
@@ -42,6 +44,13 @@ class ValidCall:
     action: Action[Any]
     kwargs: dict[str, Any]
     arguments: dict[str, Any]
+    """The validated arguments as JSON data, secret parameters redacted."""
+    secrets: tuple[str, ...] = ()
+    """The secret values, to scrub from any text that leaves the action."""
+
+    def clean(self, text: str) -> str:
+        """``text`` without secret values."""
+        return scrub(text, self.secrets) if self.secrets else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +77,27 @@ def _result(
     started_at: float | None = None,
     duration_ms: float = 0.0,
     action_call: ActionCall | None = None,
+    verdict: Verdict | None = None,
 ) -> CallResult:
+    decision: Decision | None = None
+    failure: str | None = None
+    decision_ms = 0.0
+    if verdict is not None:
+        decision, failure, decision_ms = verdict.decision, verdict.failure, verdict.decision_ms
+        if error is None:
+            error = verdict.error
     event = ExecutionEvent(
         tool=call.name,
         call_id=call.call_id,
         status=status,
+        decision=decision,
         arguments=dict(arguments or {}),
         output=output,
         error=error,
         message_to_model=message,
+        failure=failure,
         started_at=started_at if started_at is not None else time.time(),
+        decision_ms=decision_ms,
         duration_ms=duration_ms,
     )
     item = {"type": "function_call_output", "call_id": call.call_id, "output": message}
@@ -132,12 +152,23 @@ def validate(
     try:
         kwargs = action.schema.validate(raw)
     except ArgumentsError as exc:
-        msg = f"Error: invalid arguments for {call.name}: {exc}. Fix them and call it again."
-        return _result(call, "invalid", msg, arguments=raw, error=f"invalid arguments: {exc}")
-    return ValidCall(call, action, kwargs, action.schema.to_jsonable(kwargs))
+        detail = scrub(str(exc), secret_values(raw, action.secret)) if action.secret else str(exc)
+        msg = f"Error: invalid arguments for {call.name}: {detail}. Fix them and call it again."
+        args = redact_arguments(raw, action.secret)
+        return _result(call, "invalid", msg, arguments=args, error=f"invalid arguments: {detail}")
+    arguments = action.schema.to_jsonable(kwargs)
+    if not action.secret:
+        return ValidCall(call, action, kwargs, arguments)
+    return ValidCall(
+        call,
+        action,
+        kwargs,
+        redact_arguments(arguments, action.secret),
+        secret_values(arguments, action.secret),
+    )
 
 
-def skipped(valid: ValidCall, reason: str) -> CallResult:
+def skipped(valid: ValidCall, reason: str, verdict: Verdict | None = None) -> CallResult:
     """The result for a valid call that is not run (for example, the budget is used up)."""
     return _result(
         valid.call,
@@ -145,10 +176,31 @@ def skipped(valid: ValidCall, reason: str) -> CallResult:
         f"Not run: {reason}.",
         arguments=valid.arguments,
         error=reason,
+        verdict=verdict,
     )
 
 
-async def execute(valid: ValidCall) -> CallResult:
+_NOT_RUN_STATUS: dict[str, EventStatus] = {
+    "block": "blocked",
+    "approval_required": "approval_required",
+    "denied": "denied",
+    "tool_error": "tool_error",
+}
+
+
+def not_run(valid: ValidCall, verdict: Verdict) -> CallResult:
+    """The result for a call the gate did not let through (blocked, pending, denied...)."""
+    return _result(
+        valid.call,
+        _NOT_RUN_STATUS[verdict.outcome],
+        verdict.message,
+        arguments=valid.arguments,
+        verdict=verdict,
+        error=valid.clean(verdict.error) if verdict.error else None,
+    )
+
+
+async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResult:
     """Run one validated action; failures become ``tool_error`` results, never exceptions.
 
     Sync actions run in a worker thread (with the caller's context variables) so they never
@@ -166,16 +218,20 @@ async def execute(valid: ValidCall) -> CallResult:
             value = await loop.run_in_executor(
                 _EXECUTOR, functools.partial(ctx.run, action.fn, **valid.kwargs)
             )
-        text = output_text(value)
+        text = valid.clean(output_text(value))
         output = value if isinstance(value, str) else to_jsonable(value)
+        if valid.secrets:
+            output = text if isinstance(value, str) else json.loads(text)
     except ActionError as exc:
-        return _failed(valid, str(exc) or "the action failed", str(exc), started_at, t0)
+        error = valid.clean(str(exc))
+        return _failed(valid, error or "the action failed", error, started_at, t0, verdict)
     except UnserialisableOutput as exc:
         error = f"{call.name} returned {exc}"
-        return _failed(valid, f"Error: {error}.", error, started_at, t0)
+        return _failed(valid, f"Error: {error}.", error, started_at, t0, verdict)
     except Exception as exc:
-        error = _short(f"{type(exc).__name__}: {exc}")
-        return _failed(valid, f"Error: {call.name} failed ({error}).", error, started_at, t0)
+        error = valid.clean(_short(f"{type(exc).__name__}: {exc}"))
+        msg = f"Error: {call.name} failed ({error})."
+        return _failed(valid, msg, error, started_at, t0, verdict)
     duration_ms = (time.perf_counter() - t0) * 1000
     record = ActionCall(
         name=call.name,
@@ -195,10 +251,18 @@ async def execute(valid: ValidCall) -> CallResult:
         started_at=started_at,
         duration_ms=duration_ms,
         action_call=record,
+        verdict=verdict,
     )
 
 
-def _failed(valid: ValidCall, message: str, error: str, started_at: float, t0: float) -> CallResult:
+def _failed(
+    valid: ValidCall,
+    message: str,
+    error: str,
+    started_at: float,
+    t0: float,
+    verdict: Verdict | None,
+) -> CallResult:
     duration_ms = (time.perf_counter() - t0) * 1000
     record = ActionCall(
         name=valid.call.name,
@@ -218,11 +282,12 @@ def _failed(valid: ValidCall, message: str, error: str, started_at: float, t0: f
         started_at=started_at,
         duration_ms=duration_ms,
         action_call=record,
+        verdict=verdict,
     )
 
 
-async def execute_all(valid_calls: Sequence[ValidCall]) -> list[CallResult]:
+async def execute_all(runs: Sequence[tuple[ValidCall, Verdict | None]]) -> list[CallResult]:
     """Execute validated calls concurrently; results in the given order."""
-    if len(valid_calls) == 1:
-        return [await execute(valid_calls[0])]
-    return list(await asyncio.gather(*(execute(v) for v in valid_calls)))
+    if len(runs) == 1:
+        return [await execute(*runs[0])]
+    return list(await asyncio.gather(*(execute(v, verdict) for v, verdict in runs)))

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
+from ..governance.gate import Governance, Verdict, decide, notify
 from ..models.base import ModelError, ModelResponse, ResponsesModel
 from ..result import ActionCall, ModelCall, RunResult, RunStatus, Usage
-from .calls import CallResult, ValidCall, execute_all, skipped, validate
+from .calls import CallResult, ValidCall, execute_all, not_run, skipped, validate
 
 __all__ = ["RunSpec", "run_loop"]
 
@@ -40,6 +41,7 @@ class RunSpec:
         max_model_calls: Budget of model calls.
         max_action_calls: Budget of executed actions.
         timeout_s: Wall-time budget of the run, or ``None``.
+        governance: The gate's settings; ``None`` runs every valid call ungoverned.
     """
 
     run_id: str
@@ -53,6 +55,7 @@ class RunSpec:
     max_model_calls: int
     max_action_calls: int
     timeout_s: float | None
+    governance: Governance | None = None
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -179,37 +182,57 @@ async def _call_model(
 async def _run_calls(
     spec: RunSpec, state: _State, response: ModelResponse, deadline: float | None
 ) -> tuple[list[CallResult], RunStatus | None]:
-    """Validate all calls of a response, reserve the action budget in order, execute.
+    """Validate every call of a response, pass the valid ones through the gate, reserve the
+    action budget in the model's order, then execute what may run, concurrently.
 
     Returns the results in the model's order and the status to stop with, if any.
     """
     checked = [
         validate(c, spec.allowed, spec.known, spec.tool_list) for c in response.function_calls
     ]
-    if deadline is not None and time.monotonic() >= deadline:
-        late = [
-            skipped(c, "the run's deadline passed") if isinstance(c, ValidCall) else c
-            for c in checked
-        ]
-        return late, "deadline"
-    stop: RunStatus | None = None
-    to_run: list[ValidCall] = []
-    for item in checked:
-        if isinstance(item, ValidCall):
-            if state.actions_used < spec.max_action_calls:
-                state.actions_used += 1
-                to_run.append(item)
-            else:
-                stop = "max_action_calls"
-    executed = iter(await execute_all(to_run)) if to_run else iter(())
-    run_ids = {id(v) for v in to_run}
-    results: list[CallResult] = []
-    for item in checked:
-        if isinstance(item, ValidCall):
-            if id(item) in run_ids:
-                results.append(next(executed))
-            else:
-                results.append(skipped(item, "the run's action budget is used up"))
+    valid = [c for c in checked if isinstance(c, ValidCall)]
+    verdicts = await _decide_all(spec, valid) if spec.governance is not None else {}
+    late = deadline is not None and time.monotonic() >= deadline
+    stop: RunStatus | None = "deadline" if late else None
+    runs: list[tuple[ValidCall, Verdict | None]] = []
+    decided: dict[int, CallResult] = {}
+    for item in valid:
+        verdict = verdicts.get(id(item))
+        if verdict is not None and verdict.outcome != "execute":
+            decided[id(item)] = not_run(item, verdict)
+            if verdict.outcome == "approval_required" and stop is None:
+                stop = "approval_required"
+        elif late:
+            decided[id(item)] = skipped(item, "the run's deadline passed", verdict)
+        elif state.actions_used < spec.max_action_calls:
+            state.actions_used += 1
+            runs.append((item, verdict))
         else:
-            results.append(item)
+            decided[id(item)] = skipped(item, "the run's action budget is used up", verdict)
+            stop = stop or "max_action_calls"
+    if runs:
+        for (item, _), result in zip(runs, await execute_all(runs), strict=True):
+            decided[id(item)] = result
+    results = [decided[id(c)] if isinstance(c, ValidCall) else c for c in checked]
+    if spec.governance is not None:
+        for item in valid:
+            verdict = verdicts[id(item)]
+            target = verdict.proposal.target if verdict.proposal is not None else None
+            await notify(spec.governance, decided[id(item)].event, target)
     return results, stop
+
+
+async def _decide_all(spec: RunSpec, valid: list[ValidCall]) -> dict[int, Verdict]:
+    """The gate's verdict for each valid call (concurrently when there are several)."""
+    gov = spec.governance
+    assert gov is not None
+
+    def one(v: ValidCall) -> Coroutine[Any, Any, Verdict]:
+        return decide(
+            gov, v, bot=spec.bot, trigger=spec.trigger, run_id=spec.run_id, allowed=spec.allowed
+        )
+
+    if len(valid) == 1:
+        return {id(valid[0]): await one(valid[0])}
+    verdicts = await asyncio.gather(*(one(v) for v in valid))
+    return {id(v): verdict for v, verdict in zip(valid, verdicts, strict=True)}

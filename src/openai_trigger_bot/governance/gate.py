@@ -1,0 +1,232 @@
+"""The gate: propose → decide → map to an outcome → (approve) for one validated tool call.
+
+Validation happens before (``_run/calls.py``); execution and recording after. Everything here is
+decided without I/O except the evaluator and the approval handler it calls. Evaluator failures
+become outcomes through ``fail_mode`` (per action, else per bot) and are recorded by kind;
+configuration mistakes (an extractor that raises on valid arguments) become ``tool_error``,
+never a silent allow.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .._json import to_jsonable
+from .decision import Decision, EnforcementMode, ExecutionEvent, FailMode, ProposedAction
+from .defaults import RiskTierEvaluator
+from .enforcement import outcome_for, outcome_for_failure
+from .errors import EvaluatorError
+from .evaluator import PolicyEvaluator, evaluate
+from .rules.history import HistoryProvider
+
+if TYPE_CHECKING:
+    from .._run.calls import ValidCall
+
+__all__ = ["ApprovalHandler", "DecisionHook", "Governance", "Verdict", "decide", "notify"]
+
+log = logging.getLogger("openai_trigger_bot.governance")
+
+ApprovalHandler = Callable[[ProposedAction, Decision], "bool | Awaitable[bool | None] | None"]
+"""Asked when a decision requires approval: ``True`` approves, ``False`` denies, ``None`` defers
+(the run then ends with status ``approval_required``). Sync or async."""
+
+DecisionHook = Callable[[ExecutionEvent], "object | Awaitable[object]"]
+"""Called with the final event of every governed call (sync or async)."""
+
+VerdictOutcome = Literal["execute", "block", "approval_required", "denied", "tool_error"]
+
+BLOCKED = "Not run: blocked by policy."
+PENDING = (
+    "Not run yet: this call needs a human's approval. Do not call it again; finish any other "
+    "work, then stop."
+)
+DENIED = "Not run: a reviewer declined this call. Do not call it again."
+UNAVAILABLE = "Not run: the policy check is unavailable, so the call was blocked. Do not retry it."
+
+
+@dataclass(frozen=True)
+class Governance:
+    """How a bot governs tool calls.
+
+    Attributes:
+        evaluator: Decides on each proposal (default: by the action's declared risk, see
+            :class:`~openai_trigger_bot.governance.defaults.RiskTierEvaluator`).
+        enforcement: ``enforced`` (default), ``review``, ``advisory`` or ``shadow`` (see
+            :mod:`~openai_trigger_bot.governance.enforcement`).
+        fail_mode: What an evaluator failure does: ``closed`` (default) blocks, ``open``
+            executes and marks the event. An action's own ``fail_mode`` wins.
+        approval_handler: Asked when approval is required; none means the run suspends.
+        on_decision: Called with the final event of every governed call.
+        history: Where outcomes are recorded for ``history`` conditions (default: the
+            evaluator's own history, if it has one).
+        actor: On whose behalf the bot acts (passed to policies).
+        domain: The business domain (passed to policies).
+    """
+
+    evaluator: PolicyEvaluator = field(default_factory=RiskTierEvaluator)
+    enforcement: EnforcementMode = "enforced"
+    fail_mode: FailMode = "closed"
+    approval_handler: ApprovalHandler | None = None
+    on_decision: DecisionHook | None = None
+    history: HistoryProvider | None = None
+    actor: str | None = None
+    domain: str | None = None
+
+    @property
+    def recorder(self) -> HistoryProvider | None:
+        """The history outcomes go to."""
+        if self.history is not None:
+            return self.history
+        own = getattr(self.evaluator, "history", None)
+        return own if isinstance(own, HistoryProvider) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the gate concluded for one call (before execution)."""
+
+    outcome: VerdictOutcome
+    proposal: ProposedAction | None
+    decision: Decision | None = None
+    failure: str | None = None
+    error: str | None = None
+    decision_ms: float = 0.0
+    message: str = ""
+
+
+def propose(
+    gov: Governance, valid: ValidCall, *, bot: str, trigger: str, run_id: str
+) -> ProposedAction:
+    """Build the frozen proposal (secret arguments already redacted in ``valid.arguments``).
+
+    Raises:
+        ValueError: An extractor raised or returned something unusable (the message says which).
+    """
+    action = valid.action
+    value: Any = None
+    target: str | None = None
+    extra: Mapping[str, Any] = {}
+    try:
+        if action.value_from_args is not None:
+            value = to_jsonable(action.value_from_args(valid.kwargs))
+        if action.target_from_args is not None:
+            raw_target = action.target_from_args(valid.kwargs)
+            target = None if raw_target is None else str(raw_target)
+        if action.metadata_from_args is not None:
+            got = action.metadata_from_args(valid.kwargs)
+            if not isinstance(got, Mapping):
+                raise TypeError(f"returned {type(got).__name__}, not a dict")
+            extra = to_jsonable(dict(got))
+    except Exception as exc:
+        raise ValueError(f"an extractor of {action.name} failed ({type(exc).__name__})") from exc
+    return ProposedAction(
+        action=action.name,
+        arguments=valid.arguments,
+        metadata=action.metadata,
+        value=value,
+        target=target,
+        extra=dict(extra),
+        bot=bot,
+        actor=gov.actor,
+        domain=gov.domain,
+        trigger=trigger,
+        run_id=run_id,
+        call_id=valid.call.call_id,
+    )
+
+
+async def decide(
+    gov: Governance,
+    valid: ValidCall,
+    *,
+    bot: str,
+    trigger: str,
+    run_id: str,
+    allowed: Mapping[str, object],
+) -> Verdict:
+    """Propose, decide and map one validated call to an outcome (approval asked if needed)."""
+    try:
+        proposal = propose(gov, valid, bot=bot, trigger=trigger, run_id=run_id)
+    except ValueError as exc:
+        return Verdict(
+            "tool_error",
+            None,
+            error=str(exc),
+            message=f"Error: {valid.action.name} could not be checked, so it was not run.",
+        )
+    t0 = time.perf_counter()
+    try:
+        decision = await evaluate(gov.evaluator, proposal)
+    except Exception as exc:
+        ms = (time.perf_counter() - t0) * 1000
+        failure = exc.failure if isinstance(exc, EvaluatorError) else "evaluator_error"
+        fail_mode = valid.action.fail_mode or gov.fail_mode
+        outcome = outcome_for_failure(fail_mode, gov.enforcement)
+        error = f"{failure}: {type(exc).__name__}: {exc}"[:300]
+        if outcome == "execute":
+            return Verdict("execute", proposal, failure=failure, error=error, decision_ms=ms)
+        return Verdict(
+            "block", proposal, failure=failure, error=error, decision_ms=ms, message=UNAVAILABLE
+        )
+    ms = (time.perf_counter() - t0) * 1000
+    outcome = outcome_for(decision, gov.enforcement)
+    if outcome == "execute":
+        return Verdict("execute", proposal, decision, decision_ms=ms)
+    if outcome == "block":
+        message = BLOCKED
+        better = decision.better_action
+        if better and better in allowed and better != valid.action.name:
+            message += f" Consider `{better}` instead."
+        return Verdict("block", proposal, decision, decision_ms=ms, message=message)
+    return await _approval(gov, proposal, decision, ms)
+
+
+async def _approval(
+    gov: Governance, proposal: ProposedAction, decision: Decision, ms: float
+) -> Verdict:
+    handler = gov.approval_handler
+    if handler is None:
+        return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
+    try:
+        answer = handler(proposal, decision)
+        if inspect.isawaitable(answer):
+            answer = await answer
+    except Exception as exc:
+        log.warning("approval handler failed for %s: %r", proposal.action, exc)
+        return Verdict(
+            "approval_required",
+            proposal,
+            decision,
+            error=f"approval handler failed: {type(exc).__name__}",
+            decision_ms=ms,
+            message=PENDING,
+        )
+    if answer is True:
+        return Verdict("execute", proposal, decision, decision_ms=ms)
+    if answer is False:
+        return Verdict("denied", proposal, decision, decision_ms=ms, message=DENIED)
+    return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
+
+
+async def notify(gov: Governance, event: ExecutionEvent, target: str | None) -> None:
+    """Record a governed call's final event in history and pass it to ``on_decision``.
+
+    A failing hook is logged and ignored: observers never change an outcome.
+    """
+    recorder = gov.recorder
+    if recorder is not None:
+        recorder.record(event.tool, event.status, target=target)
+    hook = gov.on_decision
+    if hook is None:
+        return
+    try:
+        result = hook(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception as exc:
+        log.warning("on_decision hook failed for %s: %r", event.tool, exc)
