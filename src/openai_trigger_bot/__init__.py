@@ -16,7 +16,9 @@ from .exceptions import (
     TriggerDefinitionError,
     UsageError,
 )
-from .governance.decision import ExecutionEvent
+from .governance.decision import Decision, ExecutionEvent, ProposedAction
+from .governance.gate import Governance
+from .governed_client import GovernedClient
 from .memory.request import MemoryRequest
 from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
 from .settings import BotSettings
@@ -34,11 +36,15 @@ __all__ = [
     "Bot",
     "BotSettings",
     "ConfigurationError",
+    "Decision",
     "ExecutionEvent",
+    "Governance",
+    "GovernedClient",
     "Invocation",
     "MemoryRequest",
     "ModelCall",
     "PolicyError",
+    "ProposedAction",
     "RunResult",
     "RunStatus",
     "Trigger",

@@ -215,43 +215,62 @@ class Bot:
         if self.triggers.get(trig.name) is not trig:
             raise UsageError(f"trigger {trig.name!r} is not a trigger of bot {self.name!r}")
         compiled = self._compiled.get(trig.name) or self._compile(trig)
+        return self.make_spec(
+            trig.name, compiled.base_body, compiled.allowed, build_input(invocation.data)
+        )
+
+    def make_spec(
+        self,
+        run_name: str,
+        base_body: dict[str, Any],
+        allowed: dict[str, Action[Any]],
+        first_input: list[dict[str, Any]],
+        *,
+        governance: Governance | None | bool = True,
+    ) -> RunSpec:
+        """A run of this bot with a given request prefix (used by the message-driven layer).
+
+        Args:
+            run_name: The trigger name recorded in the result.
+            base_body: The stable request fields (see :meth:`request_body`).
+            allowed: The actions offered, by name.
+            first_input: The first round's input items.
+            governance: ``True`` for the bot's own; or a replacement (``None``: ungoverned).
+        """
         s = self.settings
         return RunSpec(
             run_id=uuid.uuid4().hex,
             bot=self.name,
-            trigger=trig.name,
+            trigger=run_name,
             model=self._model_backend(),
-            base_body=compiled.base_body,
-            first_input=build_input(invocation.data),
-            allowed=compiled.allowed,
+            base_body=base_body,
+            first_input=first_input,
+            allowed=allowed,
             known=self.actions.__contains__,
             max_model_calls=s.max_model_calls,
             max_action_calls=s.max_action_calls,
             timeout_s=s.timeout_s,
-            governance=self.governance,
+            governance=self.governance if governance is True else governance or None,
         )
 
-    def _compile(self, trig: Trigger) -> _Compiled:
-        allowed: dict[str, Action[Any]] = {}
-        for act in (*self.actions.global_actions(), *trig.hidden_actions):
-            allowed.setdefault(act.name, act)
+    def request_body(
+        self,
+        allowed: dict[str, Action[Any]],
+        instructions: str,
+        cache_key: str,
+        *,
+        model: str | None = None,
+    ) -> dict[str, Any]:
+        """The stable request fields of a run: model, instructions, tools, settings."""
         s = self.settings
         body: dict[str, Any] = {
-            "model": s.model,
-            "instructions": build_instructions(
-                system_prompt=s.system_prompt,
-                trigger_name=trig.name,
-                trigger_prompt=trig.prompt,
-                tool_names=list(allowed),
-                default_action=trig.default_action.name if trig.default_action else None,
-            ),
+            "model": model or s.model,
+            "instructions": instructions,
             "tools": [a.tool for a in allowed.values()],
             "tool_choice": "auto",
             "parallel_tool_calls": s.parallel_tool_calls,
             "store": True,
-            "prompt_cache_key": trig.prompt_cache_key
-            or s.prompt_cache_key
-            or f"{self.name}:{trig.name}",
+            "prompt_cache_key": cache_key,
         }
         if s.temperature is not None:
             body["temperature"] = s.temperature
@@ -260,7 +279,22 @@ class Bot:
         if s.reasoning_effort is not None:
             body["reasoning"] = {"effort": s.reasoning_effort}
         body.update(s.extra_body)
-        compiled = _Compiled(base_body=body, allowed=allowed)
+        return body
+
+    def _compile(self, trig: Trigger) -> _Compiled:
+        allowed: dict[str, Action[Any]] = {}
+        for act in (*self.actions.global_actions(), *trig.hidden_actions):
+            allowed.setdefault(act.name, act)
+        s = self.settings
+        instructions = build_instructions(
+            system_prompt=s.system_prompt,
+            trigger_name=trig.name,
+            trigger_prompt=trig.prompt,
+            tool_names=list(allowed),
+            default_action=trig.default_action.name if trig.default_action else None,
+        )
+        cache_key = trig.prompt_cache_key or s.prompt_cache_key or f"{self.name}:{trig.name}"
+        compiled = _Compiled(self.request_body(allowed, instructions, cache_key), allowed)
         self._compiled[trig.name] = compiled
         return compiled
 

@@ -1,0 +1,222 @@
+"""A message-driven entry point for users coming from decision adapters for OpenAI tool calls.
+
+``GovernedClient`` is a thin layer over the same :class:`~openai_trigger_bot.Bot`, runner and
+gate: tools are registered by name, a run starts from a list of messages instead of a trigger::
+
+    with GovernedClient(client, policy="policies/") as gc:
+        gc.tool("issue_refund", issue_refund, value_from_args="amount", risk="medium")
+        result = gc.run(messages=[{"role": "user", "content": "Refund order 42"}],
+                        model="gpt-5.2", instructions="You are a billing assistant.")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import openai
+
+from ._run.loop import RunSpec, run_loop
+from ._run.sync import run_sync
+from .actions import Action
+from .bot import Bot
+from .exceptions import UsageError
+from .governance.gate import ApprovalHandler
+from .models.openai import inline_sync_calls
+from .result import RunResult
+from .settings import BotSettings
+
+__all__ = ["GovernedClient"]
+
+
+class GovernedClient:
+    """Register tools, run from messages; every tool call passes the governance gate.
+
+    Args:
+        client: An ``OpenAI`` or ``AsyncOpenAI`` client (or ``None``: created from the
+            environment on first run and closed with this object).
+        name: The bot name in records and the prompt cache key.
+        settings: Model, default instructions (``system_prompt``) and budgets.
+        **governance: ``policy``, ``enforcement``, ``fail_mode``, ``approval_handler``,
+            ``on_decision``, ``actor``, ``domain``, ``governance`` (see :class:`Bot`).
+    """
+
+    def __init__(
+        self,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        *,
+        name: str = "governed-client",
+        settings: BotSettings | None = None,
+        **governance: Any,
+    ) -> None:
+        self.bot = Bot(name, client, settings=settings, **governance)
+        self._owns_client = client is None
+        self._bodies: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Action[Any]]]] = {}
+
+    # -- tools -----------------------------------------------------------------------------
+
+    def tool(self, name: str, fn: Callable[..., Any], **options: Any) -> Action[Any]:
+        """Register ``fn`` as the tool ``name``.
+
+        Args:
+            name: The tool name the model calls.
+            fn: A typed, documented function (sync or async).
+            **options: ``description`` and the governance metadata of :func:`action`
+                (``system``, ``risk``, ``environment``, ``tags``, ``value_from_args``,
+                ``target_from_args``, ``metadata_from_args``, ``fail_mode``, ``secret``).
+
+        Raises:
+            ActionDefinitionError: The function cannot be a strict tool, or a bad option.
+        """
+        act: Action[Any] = Action(fn, name=name, global_action=True, **options)
+        self.bot.register_actions(act)
+        self._bodies.clear()
+        return act
+
+    def register_tool(self, item: Action[Any] | Callable[..., Any], **options: Any) -> Action[Any]:
+        """Register an ``@action`` as is, or a plain function under its own name."""
+        if isinstance(item, Action):
+            if options:
+                raise UsageError("options go into @action(...) for an action that already exists")
+            self.bot.register_actions(item)
+            self._bodies.clear()
+            return item
+        return self.tool(getattr(item, "__name__", ""), item, **options)
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        """The function-tool definitions sent to the model, in registration order."""
+        return [a.tool for a in self.bot.actions]
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        on_approval_required: ApprovalHandler | None = None,
+    ) -> RunResult:
+        """Run from messages until the model stops calling tools (or a budget ends the run).
+
+        Args:
+            messages: Input messages (``{"role": ..., "content": ...}``), oldest first.
+            model: Overrides the settings' model.
+            instructions: Overrides the settings' ``system_prompt``.
+            on_approval_required: Overrides the approval handler for this run.
+
+        Raises:
+            UsageError: Malformed messages, or called inside a running event loop.
+        """
+        spec = self._spec(messages, model, instructions, on_approval_required)
+
+        async def inline() -> RunResult:
+            token = inline_sync_calls.set(True)
+            try:
+                return await run_loop(spec)
+            finally:
+                inline_sync_calls.reset(token)
+
+        return run_sync(inline())
+
+    async def arun(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        model: str | None = None,
+        instructions: str | None = None,
+        on_approval_required: ApprovalHandler | None = None,
+    ) -> RunResult:
+        """The async twin of :meth:`run`."""
+        return await run_loop(self._spec(messages, model, instructions, on_approval_required))
+
+    def run_with_approval(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        on_approval_required: ApprovalHandler,
+        model: str | None = None,
+        instructions: str | None = None,
+    ) -> RunResult:
+        """:meth:`run` with an approval handler asked for every call that needs approval."""
+        return self.run(
+            messages,
+            model=model,
+            instructions=instructions,
+            on_approval_required=on_approval_required,
+        )
+
+    def _spec(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        model: str | None,
+        instructions: str | None,
+        on_approval: ApprovalHandler | None,
+    ) -> RunSpec:
+        items = _input_items(messages)
+        bot = self.bot
+        text = bot.settings.system_prompt if instructions is None else instructions
+        key = (model or bot.settings.model, text)
+        cached = self._bodies.get(key)
+        if cached is None:
+            allowed = {a.name: a for a in bot.actions}
+            body = bot.request_body(allowed, text, f"{bot.name}:messages", model=model)
+            cached = self._bodies[key] = (body, allowed)
+        body, allowed = cached
+        governance: Any = True
+        if on_approval is not None and bot.governance is not None:
+            governance = dataclasses.replace(bot.governance, approval_handler=on_approval)
+        return bot.make_spec("messages", body, allowed, items, governance=governance)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _owned_client(self) -> openai.AsyncOpenAI | None:
+        client = getattr(self.bot._model, "client", None)
+        return client if self._owns_client and isinstance(client, openai.AsyncOpenAI) else None
+
+    def close(self) -> None:
+        """Close the client if this object created it (the caller's client stays open)."""
+        client = self._owned_client()
+        if client is not None:
+            run_sync(client.close())
+
+    async def aclose(self) -> None:
+        """The async twin of :meth:`close`."""
+        client = self._owned_client()
+        if client is not None:
+            await client.close()
+
+    def __enter__(self) -> GovernedClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> GovernedClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _input_items(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence) or not messages:
+        raise UsageError("messages must be a non-empty list of {'role': ..., 'content': ...}")
+    items: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping) or "role" not in m or "content" not in m:
+            raise UsageError(f"messages[{i}] needs 'role' and 'content' keys, got {m!r:.80}")
+        items.append(dict(m))
+    return items
