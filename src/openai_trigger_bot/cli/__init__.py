@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from .policy import add_policy_commands
 from .report import render
 
 __all__ = ["main"]
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--live", action="store_true", help="use the real API (OPENAI_API_KEY)")
     demo.add_argument("--model", default="gpt-5.2", help="model for --live (default gpt-5.2)")
     demo.set_defaults(func=_demo)
+    add_policy_commands(sub)
     return parser
 
 
