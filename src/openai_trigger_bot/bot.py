@@ -226,7 +226,7 @@ class Bot:
         allowed: dict[str, Action[Any]],
         first_input: list[dict[str, Any]],
         *,
-        governance: Governance | None | bool = True,
+        governance: Governance | bool | None = True,
     ) -> RunSpec:
         """A run of this bot with a given request prefix (used by the message-driven layer).
 

@@ -1,0 +1,94 @@
+"""Governance: every proposed tool call is decided on before it runs.
+
+- :mod:`.decision`: the records (``ProposedAction``, ``Decision``, ``ExecutionEvent``).
+- :mod:`.enforcement`: decision → ``execute`` / ``block`` / ``approval_required``.
+- :mod:`.evaluator` and :mod:`.shadow`: the ``PolicyEvaluator`` protocol and its wrappers.
+- :mod:`.rules`: the local YAML/CEL rules engine (the default evaluator).
+"""
+
+from .decision import (
+    ENFORCEMENT_MODES,
+    EVENT_STATUSES,
+    FAIL_MODES,
+    MODES,
+    OUTCOMES,
+    RECOMMENDATIONS,
+    ActionMetadata,
+    Decision,
+    EnforcementMode,
+    EventStatus,
+    ExecutionEvent,
+    FailMode,
+    Mode,
+    Outcome,
+    ProposedAction,
+    Recommendation,
+    idempotency_key,
+)
+from .enforcement import outcome_for, outcome_for_failure, restrictiveness
+from .errors import (
+    EvaluatorError,
+    MalformedDecisionError,
+    PolicyLoadError,
+    PolicyProblem,
+    RuleEvaluationError,
+)
+from .evaluator import (
+    Fallback,
+    MostRestrictive,
+    PolicyEvaluator,
+    StaticEvaluator,
+    evaluate,
+    evaluate_sync,
+    most_restrictive,
+)
+from .rules import (
+    HistoryProvider,
+    InMemoryHistory,
+    LocalRulesEvaluator,
+    check_policies,
+    run_policy_tests,
+)
+from .shadow import Shadow, ShadowDifference
+
+__all__ = [
+    "ENFORCEMENT_MODES",
+    "EVENT_STATUSES",
+    "FAIL_MODES",
+    "MODES",
+    "OUTCOMES",
+    "RECOMMENDATIONS",
+    "ActionMetadata",
+    "Decision",
+    "EnforcementMode",
+    "EvaluatorError",
+    "EventStatus",
+    "ExecutionEvent",
+    "FailMode",
+    "Fallback",
+    "HistoryProvider",
+    "InMemoryHistory",
+    "LocalRulesEvaluator",
+    "MalformedDecisionError",
+    "Mode",
+    "MostRestrictive",
+    "Outcome",
+    "PolicyEvaluator",
+    "PolicyLoadError",
+    "PolicyProblem",
+    "ProposedAction",
+    "Recommendation",
+    "RuleEvaluationError",
+    "Shadow",
+    "ShadowDifference",
+    "StaticEvaluator",
+    "check_policies",
+    "evaluate",
+    "evaluate_sync",
+    "idempotency_key",
+    "most_restrictive",
+    "outcome_for",
+    "outcome_for_failure",
+    "restrictiveness",
+    "run_policy_tests",
+]

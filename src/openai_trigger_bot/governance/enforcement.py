@@ -1,0 +1,130 @@
+"""Decision → outcome: pure functions, no I/O.
+
+A decision is first reduced to a *level* (:func:`restrictiveness`), the larger of what its
+recommendation and its mode demand:
+
+========  ==============================================================  =====
+level     decision                                                        value
+========  ==============================================================  =====
+proceed   ``proceed`` and mode ``autonomous``                              0
+caution   ``proceed_with_caution`` (mode ``autonomous``)                   1
+review    ``review_recommended``, or mode ``review`` / ``needs_context``   2
+block     ``do_not_proceed``, mode ``blocked``, or any unknown string      3
+========  ==============================================================  =====
+
+The enforcement mode then maps the level to an outcome:
+
+========  ========  ========  =================  =================
+level     shadow    advisory  enforced           review
+========  ========  ========  =================  =================
+proceed   execute   execute   execute            execute
+caution   execute   execute   execute            approval_required
+review    execute   execute   approval_required  approval_required
+block     execute   block     block              block
+========  ========  ========  =================  =================
+
+- ``shadow`` decides and records but never enforces anything: every call executes.
+- ``advisory`` treats reviews and cautions as advice (recorded, shown, not enforced) but keeps
+  hard stops: ``do_not_proceed`` / ``blocked`` still block.
+- ``enforced`` asks a human when the policy says review, blocks when it says stop.
+- ``review`` asks a human about everything that is not a plain ``proceed``; hard stops still
+  block (a human can change a policy, but an approval does not override a ``do_not_proceed``).
+
+An unknown recommendation or mode is the ``block`` level, so it never proceeds outside
+``shadow``. An unknown enforcement mode (a configuration mistake that slipped through) blocks
+everything; an unknown fail mode fails closed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from .decision import Decision, Outcome
+
+__all__ = [
+    "BLOCK",
+    "CAUTION",
+    "PROCEED",
+    "REVIEW",
+    "outcome_for",
+    "outcome_for_failure",
+    "outcome_for_level",
+    "restrictiveness",
+]
+
+PROCEED: Final = 0
+CAUTION: Final = 1
+REVIEW: Final = 2
+BLOCK: Final = 3
+
+_RECOMMENDATION_LEVEL: Final[dict[str, int]] = {
+    "proceed": PROCEED,
+    "proceed_with_caution": CAUTION,
+    "review_recommended": REVIEW,
+    "do_not_proceed": BLOCK,
+}
+_MODE_LEVEL: Final[dict[str, int]] = {
+    "autonomous": PROCEED,
+    "review": REVIEW,
+    "needs_context": REVIEW,
+    "blocked": BLOCK,
+}
+
+# Rows: enforcement mode; columns: level (PROCEED, CAUTION, REVIEW, BLOCK).
+_TABLE: Final[dict[str, tuple[Outcome, Outcome, Outcome, Outcome]]] = {
+    "shadow": ("execute", "execute", "execute", "execute"),
+    "advisory": ("execute", "execute", "execute", "block"),
+    "enforced": ("execute", "execute", "approval_required", "block"),
+    "review": ("execute", "approval_required", "approval_required", "block"),
+}
+
+
+def restrictiveness(decision: Decision) -> int:
+    """The decision's level: 0 proceed, 1 caution, 2 review, 3 block (unknown values: 3)."""
+    return max(
+        _RECOMMENDATION_LEVEL.get(decision.recommendation, BLOCK),
+        _MODE_LEVEL.get(decision.mode, BLOCK),
+    )
+
+
+def outcome_for_level(level: int, enforcement: str) -> Outcome:
+    """The outcome for a level (see the module table) under an enforcement mode.
+
+    Levels outside 0..3 and unknown enforcement modes give ``block``.
+    """
+    row = _TABLE.get(enforcement)
+    if row is None or not PROCEED <= level <= BLOCK:
+        return "block"
+    return row[level]
+
+
+def outcome_for(decision: Decision, enforcement: str = "enforced") -> Outcome:
+    """What the gate does with a decision under an enforcement mode (see the module table).
+
+    Args:
+        decision: The evaluator's decision (unknown recommendation or mode strings allowed).
+        enforcement: ``advisory``, ``review``, ``enforced`` (default) or ``shadow``.
+
+    Returns:
+        ``execute``, ``block`` or ``approval_required``. Never ``execute`` for an unknown
+        recommendation or mode, except under ``shadow``.
+    """
+    return outcome_for_level(restrictiveness(decision), enforcement)
+
+
+def outcome_for_failure(fail_mode: str = "closed", enforcement: str = "enforced") -> Outcome:
+    """What the gate does when the evaluator failed (error, timeout, open circuit, bad answer).
+
+    Args:
+        fail_mode: ``closed`` (default) blocks; ``open`` executes. Anything else blocks.
+        enforcement: Under ``shadow`` nothing is enforced, so a failure executes too; an
+            unknown enforcement mode blocks.
+
+    Returns:
+        ``block`` or ``execute``.
+    """
+    if enforcement == "shadow":
+        return "execute"
+    if enforcement not in _TABLE:
+        return "block"
+    return "execute" if fail_mode == "open" else "block"

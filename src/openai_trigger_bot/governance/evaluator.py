@@ -1,0 +1,270 @@
+"""The evaluator seam, and evaluators that wrap other evaluators.
+
+A :class:`PolicyEvaluator` has a ``name`` and an ``evaluate(proposal)`` method that returns a
+:class:`~openai_trigger_bot.governance.decision.Decision`, either directly (a local, sync
+evaluator such as the rules engine) or as an awaitable (``async def evaluate``, for remote
+services). :func:`evaluate` drives both kinds; the wrappers here accept both kinds:
+
+- :class:`MostRestrictive`: asks several evaluators (async ones concurrently) and keeps the most
+  restrictive decision. If any of them fails, the composition fails: "most restrictive of
+  several" cannot be claimed without all of them.
+- :class:`Fallback`: asks the primary; if it raises, asks the secondary (remote, else local).
+- :class:`~openai_trigger_bot.governance.shadow.Shadow` (in its own module): enforces the live
+  evaluator's decision and records where a candidate policy would have decided differently.
+- :class:`StaticEvaluator`: always the same decision (or error), for tests.
+
+Evaluator errors are exceptions here; the gate turns them into outcomes with ``fail_mode``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from ..exceptions import UsageError
+from .decision import Decision, ProposedAction
+from .enforcement import restrictiveness
+from .errors import MalformedDecisionError
+
+__all__ = [
+    "Fallback",
+    "MostRestrictive",
+    "PolicyEvaluator",
+    "StaticEvaluator",
+    "checked_decision",
+    "discard_pending",
+    "evaluate",
+    "evaluate_sync",
+    "most_restrictive",
+]
+
+
+@runtime_checkable
+class PolicyEvaluator(Protocol):
+    """Anything that decides on a proposed action.
+
+    ``evaluate`` may be a plain method returning a :class:`Decision` or an ``async def``. It
+    raises (any exception) when it cannot decide; it never invents a permissive decision.
+    """
+
+    @property
+    def name(self) -> str:
+        """A short name for traces and decision records."""
+        ...
+
+    def evaluate(self, proposal: ProposedAction) -> Decision | Awaitable[Decision]:
+        """Decide on one proposed action."""
+        ...
+
+
+def checked_decision(evaluator: PolicyEvaluator, result: object) -> Decision:
+    """``result`` if it is a Decision; otherwise raise :class:`MalformedDecisionError`."""
+    if not isinstance(result, Decision):
+        raise MalformedDecisionError(
+            f"evaluator {evaluator.name!r} returned {type(result).__name__}, not a Decision"
+        )
+    return result
+
+
+def discard_pending(value: object) -> None:
+    """Close an un-awaited coroutine (so it does not warn) or cancel a future."""
+    if inspect.iscoroutine(value):
+        value.close()
+    elif isinstance(value, asyncio.Future):
+        value.cancel()
+
+
+async def evaluate(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decision:
+    """Ask an evaluator, sync or async, for its decision.
+
+    Raises:
+        MalformedDecisionError: The evaluator returned something other than a ``Decision``.
+        Exception: Whatever the evaluator raised.
+    """
+    result = evaluator.evaluate(proposal)
+    if inspect.isawaitable(result):
+        result = await result
+    return checked_decision(evaluator, result)
+
+
+def evaluate_sync(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decision:
+    """Ask a sync evaluator for its decision without an event loop.
+
+    Raises:
+        UsageError: The evaluator is async (``await evaluate(...)`` instead).
+        MalformedDecisionError: The evaluator returned something other than a ``Decision``.
+    """
+    result = evaluator.evaluate(proposal)
+    if inspect.isawaitable(result):
+        discard_pending(result)
+        raise UsageError(
+            f"evaluator {evaluator.name!r} is async: use `await evaluate(evaluator, proposal)`"
+        )
+    return checked_decision(evaluator, result)
+
+
+def most_restrictive(decisions: Iterable[Decision]) -> Decision:
+    """The most restrictive decision; ties go to the higher risk, then to the earlier one.
+
+    Raises:
+        ValueError: No decisions were given.
+    """
+    best: Decision | None = None
+    best_key = (-1, -1.0)
+    for decision in decisions:
+        key = (restrictiveness(decision), decision.risk or 0.0)
+        if key > best_key:
+            best, best_key = decision, key
+    if best is None:
+        raise ValueError("most_restrictive() needs at least one decision")
+    return best
+
+
+async def _await_all(awaitables: Sequence[Awaitable[Any]]) -> list[Any]:
+    """Await concurrently; on the first error cancel the rest and raise that error."""
+    tasks = [asyncio.ensure_future(item) for item in awaitables]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        unfinished = [task for task in tasks if not task.done()]
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            await asyncio.gather(*unfinished, return_exceptions=True)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return [task.result() for task in tasks]
+
+
+class MostRestrictive:
+    """Asks every evaluator and enforces the most restrictive answer.
+
+    Async evaluators run concurrently. If one fails, the others are cancelled and the error
+    propagates (the gate applies ``fail_mode``).
+
+    Args:
+        *evaluators: At least one evaluator.
+        name: The composition's name (default ``most-restrictive(a,b,...)``).
+    """
+
+    def __init__(self, *evaluators: PolicyEvaluator, name: str | None = None) -> None:
+        if not evaluators:
+            raise UsageError("MostRestrictive() needs at least one evaluator")
+        self.evaluators: tuple[PolicyEvaluator, ...] = evaluators
+        self.name = name or f"most-restrictive({','.join(e.name for e in evaluators)})"
+
+    async def evaluate(self, proposal: ProposedAction) -> Decision:
+        """The most restrictive of the evaluators' decisions (see :func:`most_restrictive`)."""
+        results: list[object] = []
+        try:
+            for evaluator in self.evaluators:
+                results.append(evaluator.evaluate(proposal))
+        except BaseException:
+            for result in results:
+                discard_pending(result)
+            raise
+        waiting = [(i, r) for i, r in enumerate(results) if inspect.isawaitable(r)]
+        if waiting:
+            done = await _await_all([r for _, r in waiting])
+            for (i, _), value in zip(waiting, done, strict=True):
+                results[i] = value
+        return most_restrictive(
+            checked_decision(evaluator, result)
+            for evaluator, result in zip(self.evaluators, results, strict=True)
+        )
+
+
+class Fallback:
+    """Asks ``primary``; when it raises, asks ``secondary`` instead.
+
+    A decision is never a failure, even a restrictive or unknown one: only exceptions fall back.
+    Cancellation is not caught.
+
+    Args:
+        primary: The preferred evaluator (for example a remote decision service).
+        secondary: The evaluator used when the primary fails (for example local rules).
+        on_fallback: Called with the primary's exception each time the secondary is used.
+        name: The composition's name (default ``primary-or-secondary``).
+
+    Attributes:
+        fallbacks: How many times the secondary was used.
+    """
+
+    def __init__(
+        self,
+        primary: PolicyEvaluator,
+        secondary: PolicyEvaluator,
+        *,
+        on_fallback: Callable[[Exception], object] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.primary = primary
+        self.secondary = secondary
+        self.on_fallback = on_fallback
+        self.name = name or f"{primary.name}-or-{secondary.name}"
+        self.fallbacks = 0
+
+    async def evaluate(self, proposal: ProposedAction) -> Decision:
+        """The primary's decision, or the secondary's if the primary raised.
+
+        Raises:
+            Exception: Whatever the secondary raised, when both failed.
+        """
+        try:
+            return await evaluate(self.primary, proposal)
+        except Exception as exc:
+            self.fallbacks += 1
+            if self.on_fallback is not None:
+                self.on_fallback(exc)
+            return await evaluate(self.secondary, proposal)
+
+
+class StaticEvaluator:
+    """Always answers the same decision, or always raises the same error. For tests.
+
+    Args:
+        decision: The decision to return.
+        error: The exception to raise instead (for testing fail modes and fallbacks).
+        name: The evaluator's name.
+        asynchronous: Return an awaitable (to exercise async paths) instead of the decision.
+
+    Attributes:
+        calls: Every proposal evaluated, in order.
+    """
+
+    def __init__(
+        self,
+        decision: Decision | None = None,
+        *,
+        error: BaseException | None = None,
+        name: str = "static",
+        asynchronous: bool = False,
+    ) -> None:
+        if (decision is None) == (error is None):
+            raise UsageError("StaticEvaluator needs exactly one of decision= or error=")
+        self.decision = decision
+        self.error = error
+        self.name = name
+        self.asynchronous = asynchronous
+        self.calls: list[ProposedAction] = []
+
+    def _answer(self, proposal: ProposedAction) -> Decision:
+        self.calls.append(proposal)
+        if self.error is not None:
+            raise self.error
+        assert self.decision is not None
+        return self.decision
+
+    async def _answer_async(self, proposal: ProposedAction) -> Decision:
+        await asyncio.sleep(0)
+        return self._answer(proposal)
+
+    def evaluate(self, proposal: ProposedAction) -> Decision | Awaitable[Decision]:
+        """The configured decision (or a coroutine of it when ``asynchronous``)."""
+        if self.asynchronous:
+            return self._answer_async(proposal)
+        return self._answer(proposal)

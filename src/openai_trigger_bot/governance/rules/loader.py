@@ -1,0 +1,171 @@
+"""Policy files (YAML) → :class:`~.model.Policy` objects, or every problem with file and line.
+
+The format is described in :mod:`openai_trigger_bot.governance.rules` and ``policies/README.md``.
+Loading checks everything that can be checked before a proposal arrives: unknown or duplicate
+keys, wrong types, bad action globs, CEL syntax and unknown CEL variables, a ``history`` window
+for conditions that count history, duplicate rule ids (across files too), the required
+``default:``, and ``tests:`` entries. Every problem names the file and line and says what to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import PolicyLoadError, PolicyProblem
+from ._parse import PolicyReader
+from ._yaml import compose
+from .model import Policy
+
+__all__ = [
+    "check_policies",
+    "load_policies",
+    "load_policy_file",
+    "load_policy_string",
+    "policy_files",
+    "read_policies",
+]
+
+PathLike = str | Path
+
+
+def _read_text(text: str, path: str) -> tuple[Policy | None, list[PolicyProblem]]:
+    root, problem = compose(text, path)
+    if problem is not None:
+        return None, [problem]
+    reader = PolicyReader(path)
+    policy = reader.policy(root)
+    return (policy if not reader.problems else None), reader.problems
+
+
+def load_policy_string(text: str, *, source: str = "<string>") -> Policy:
+    """Load one policy from YAML text.
+
+    Args:
+        text: The YAML.
+        source: The name used in error messages (a file name, ``<string>``...).
+
+    Raises:
+        PolicyLoadError: The policy is broken (every problem is listed).
+    """
+    return load_policies([(source, text)])[0]
+
+
+def load_policy_file(path: PathLike) -> Policy:
+    """Load one policy file.
+
+    Raises:
+        PolicyLoadError: The file is unreadable or broken (every problem is listed).
+    """
+    return load_policies([path])[0]
+
+
+def policy_files(directory: PathLike) -> list[Path]:
+    """The ``*.yaml`` and ``*.yml`` files directly inside a directory, sorted by name.
+
+    Raises:
+        PolicyLoadError: The directory does not exist or holds no policy file.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise PolicyLoadError([PolicyProblem(str(folder), None, "not a directory")])
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise PolicyLoadError(
+            [PolicyProblem(str(folder), None, "no policy files (*.yaml, *.yml) in this directory")]
+        )
+    return files
+
+
+def read_policies(
+    sources: Iterable[PathLike | tuple[str, str]],
+) -> tuple[tuple[Policy, ...], list[PolicyProblem]]:
+    """Read policies and collect every problem instead of raising.
+
+    Args:
+        sources: File paths, or ``(name, yaml_text)`` pairs.
+
+    Returns:
+        The policies that loaded (rules numbered in load order) and the problems found,
+        including rule and policy ids used twice across files.
+    """
+    policies: list[Policy] = []
+    problems: list[PolicyProblem] = []
+    for source in sources:
+        if isinstance(source, tuple):
+            name, text = source
+        else:
+            name = str(source)
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(PolicyProblem(name, None, f"cannot read the file: {exc}"))
+                continue
+        policy, found = _read_text(text, name)
+        problems.extend(found)
+        if policy is not None:
+            policies.append(policy)
+    seen_policies: dict[str, Policy] = {}
+    seen_rules: dict[str, str] = {}
+    order = 0
+    numbered: list[Policy] = []
+    for policy in policies:
+        if policy.id in seen_policies:
+            problems.append(
+                PolicyProblem(
+                    policy.path,
+                    1,
+                    f"policy id {policy.id!r} is also used by {seen_policies[policy.id].path}: "
+                    "give each policy file its own id",
+                )
+            )
+        seen_policies.setdefault(policy.id, policy)
+        rules = []
+        for rule in policy.rules:
+            if rule.id in seen_rules:
+                problems.append(
+                    PolicyProblem(
+                        rule.path,
+                        rule.line,
+                        f"rule id {rule.id!r} is already used at {seen_rules[rule.id]}: "
+                        "rule ids must be unique across the loaded files",
+                    )
+                )
+            seen_rules.setdefault(rule.id, f"{rule.path}:{rule.line}")
+            rules.append(dataclasses.replace(rule, order=order))
+            order += 1
+        numbered.append(dataclasses.replace(policy, rules=tuple(rules)))
+    return tuple(numbered), problems
+
+
+def load_policies(sources: Iterable[PathLike | tuple[str, str]]) -> tuple[Policy, ...]:
+    """Load several policies (a policy set), checking ids across them.
+
+    Args:
+        sources: File paths, or ``(name, yaml_text)`` pairs.
+
+    Raises:
+        PolicyLoadError: Any file is broken (every problem in every file is listed).
+    """
+    policies, problems = read_policies(sources)
+    if problems:
+        raise PolicyLoadError(problems)
+    if not policies:
+        raise PolicyLoadError([PolicyProblem("<policies>", None, "no policy was given")])
+    return policies
+
+
+def check_policies(path: PathLike) -> list[PolicyProblem]:
+    """Validate a policy file or a directory of them; an empty list means all is well.
+
+    This is what ``trigger-bot policy check`` prints.
+    """
+    target = Path(path)
+    try:
+        files = policy_files(target) if target.is_dir() else [target]
+    except PolicyLoadError as exc:
+        return list(exc.problems)
+    if not target.is_dir() and not target.is_file():
+        return [PolicyProblem(str(target), None, "no such file or directory")]
+    return read_policies(files)[1]
