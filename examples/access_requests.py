@@ -1,9 +1,11 @@
 """An access-request bot: the example `trigger-bot demo` runs.
 
 A ticket asks for temporary access to a production system. The bot looks the requester up,
-grants time-boxed access (its default action) and tells the requester. The offline script below
-also makes the model do what real models sometimes do — call a tool this trigger does not allow,
-send arguments that fail validation — to show that such calls never execute.
+grants time-boxed access (its default action) and tells the requester. Every call passes the
+policy in ``examples/policies/access_desk.yaml``. The offline script below also makes the model
+do what real models sometimes do — call a tool this trigger does not allow, send arguments that
+fail validation, give a vague justification, ask for more access than the policy lets it grant
+alone — to show what executes, what is refused, what is blocked and what waits for a human.
 
 Run it offline (no API key): ``python examples/access_requests.py``; or ``trigger-bot demo``.
 With ``OPENAI_API_KEY`` set: ``trigger-bot demo --live``.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from enum import Enum
+from pathlib import Path
 from typing import Any, Literal
 
 import openai
@@ -20,6 +23,8 @@ from pydantic import BaseModel
 
 from openai_trigger_bot import Bot, BotSettings, RunResult, action
 from openai_trigger_bot.testing import ScriptedResponses, ScriptStep, function_call, message
+
+POLICY_DIR = Path(__file__).resolve().parent / "policies"
 
 DIRECTORY = {
     "alice": {"team": "payments", "on_call": True, "manager": "carol"},
@@ -67,14 +72,15 @@ def notify_requester(username: str, text: str) -> dict[str, str]:
     return {"status": "sent", "to": username}
 
 
-@action
-def grant_access(user: str, system: str, role: Role, hours: int = 2) -> Grant:
+@action(system="iam", environment="production", risk="medium", target_from_args="system")
+def grant_access(user: str, system: str, role: Role, justification: str, hours: int = 2) -> Grant:
     """Grant temporary access to a system.
 
     Args:
         user: The username to grant access to.
         system: The system, e.g. "payments-db".
         role: The access level.
+        justification: Why, naming the ticket or incident.
         hours: How long the grant lasts (1-8 hours).
     """
     if not 1 <= hours <= 8:
@@ -97,8 +103,10 @@ def build_bot(client: openai.OpenAI | openai.AsyncOpenAI, *, model: str = "gpt-5
         settings=BotSettings(
             model=model,
             system_prompt="You are the access desk of an engineering organisation.",
-            max_model_calls=6,
+            max_model_calls=8,
         ),
+        policy=POLICY_DIR,
+        domain="infra",
     )
     bot.register_actions(lookup_user, notify_requester, grant_access, rotate_credentials)
 
@@ -124,28 +132,28 @@ def build_bot(client: openai.OpenAI | openai.AsyncOpenAI, *, model: str = "gpt-5
 
 def offline_script() -> list[ScriptStep]:
     """What the scripted model answers, round by round."""
+    why = "INC-2201: read the refunds table to find the failed refunds"
+    grant = {"user": "alice", "system": "payments-db", "role": "read-only", "hours": None}
     return [
         [function_call("lookup_user", {"username": "alice"})],
         [
             # not allowed for this trigger: refused, never executed
             function_call("rotate_credentials", {"system": "payments-db"}),
             # fails validation ("admin" is not a Role): refused, the model is told why
-            function_call(
-                "grant_access",
-                {"user": "alice", "system": "payments-db", "role": "admin", "hours": None},
-            ),
+            function_call("grant_access", {**grant, "role": "admin", "justification": why}),
         ],
+        # a vague justification: the policy blocks it
+        [function_call("grant_access", {**grant, "justification": "pls"})],
         [
-            function_call(
-                "grant_access",
-                {"user": "alice", "system": "payments-db", "role": "read-only", "hours": None},
-            ),
+            function_call("grant_access", {**grant, "justification": why}),
             function_call(
                 "notify_requester",
                 {"username": "alice", "text": "You have read-only access to payments-db for 2h."},
             ),
         ],
-        [message("Granted alice read-only access to payments-db for 2 hours and notified her.")],
+        # operator access to production: the policy wants a human to approve
+        [function_call("grant_access", {**grant, "role": "operator", "justification": why})],
+        [message("Granted alice read-only access; operator access awaits approval.")],
     ]
 
 

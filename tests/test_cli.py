@@ -17,11 +17,23 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_demo_runs_offline_and_shows_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "status=completed" in out
-    assert "rotate_credentials  invalid" in out
-    assert "not available for this task" in out
-    assert "grant_access        executed" in out
-    assert "tool_error" not in out
+    assert "status=approval_required" in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("tool "))
+    col = header.index("outcome")
+    tools = ("grant_access", "rotate_credentials", "lookup_user", "notify")
+    statuses = [line[col:].split()[0] for line in lines if line.startswith(tools)]
+    assert statuses == [
+        "executed",  # lookup_user
+        "invalid",  # rotate_credentials: not allowed for this trigger
+        "invalid",  # grant_access: role "admin" fails validation
+        "blocked",  # grant_access: vague justification
+        "executed",  # grant_access: read-only with a ticket
+        "executed",  # notify_requester
+        "approval_required",  # grant_access: operator access to production
+    ]
+    assert "do_not_proceed [grant-baseline, gra" in out
+    assert "Not run: blocked by policy." in out
     assert "Model calls" in out
 
 

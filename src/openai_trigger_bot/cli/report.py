@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._json import dumps
+from ..governance.decision import ExecutionEvent
 from ..result import RunResult
 
 __all__ = ["render", "table"]
@@ -23,6 +24,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequenc
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, cols, strict=True)), line]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, cols, strict=True)) for r in cells]
     return "\n".join(out)
+
+
+def _decision(event: ExecutionEvent) -> str:
+    d = event.decision
+    if d is None:
+        return f"(no decision: {event.failure})" if event.failure else "-"
+    rules = ", ".join(d.matched_rules) or d.evaluator or ""
+    return f"{d.recommendation} [{rules}]" if rules else d.recommendation
 
 
 def render(result: RunResult) -> str:
@@ -54,15 +63,22 @@ def render(result: RunResult) -> str:
         )
     )
     parts.append("")
-    parts.append("Tool calls (every call the model proposed, and what happened)")
+    parts.append("Tool calls (every call the model proposed, the decision, and what happened)")
     parts.append(
         table(
-            ["tool", "outcome", "arguments", "result / what the model was told"],
+            ["tool", "arguments", "decision", "policy reason", "outcome", "what the model heard"],
             [
-                [e.tool, e.status, dumps(e.arguments) if e.arguments else "-", e.message_to_model]
+                [
+                    e.tool,
+                    dumps(e.arguments) if e.arguments else "-",
+                    _decision(e),
+                    e.decision.reason if e.decision else (e.error or "-"),
+                    e.status,
+                    e.message_to_model,
+                ]
                 for e in result.events
             ],
-            [20, 18, 46, 70],
+            [18, 34, 36, 40, 17, 50],
         )
     )
     if result.text:
