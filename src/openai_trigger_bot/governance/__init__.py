@@ -25,6 +25,7 @@ from .decision import (
     Recommendation,
     idempotency_key,
 )
+from .defaults import RiskTierEvaluator
 from .enforcement import outcome_for, outcome_for_failure, restrictiveness
 from .errors import (
     EvaluatorError,
@@ -42,6 +43,7 @@ from .evaluator import (
     evaluate_sync,
     most_restrictive,
 )
+from .gate import ApprovalHandler, DecisionHook, Governance
 from .rules import (
     HistoryProvider,
     InMemoryHistory,
@@ -59,13 +61,16 @@ __all__ = [
     "OUTCOMES",
     "RECOMMENDATIONS",
     "ActionMetadata",
+    "ApprovalHandler",
     "Decision",
+    "DecisionHook",
     "EnforcementMode",
     "EvaluatorError",
     "EventStatus",
     "ExecutionEvent",
     "FailMode",
     "Fallback",
+    "Governance",
     "HistoryProvider",
     "InMemoryHistory",
     "LocalRulesEvaluator",
@@ -78,6 +83,7 @@ __all__ = [
     "PolicyProblem",
     "ProposedAction",
     "Recommendation",
+    "RiskTierEvaluator",
     "RuleEvaluationError",
     "Shadow",
     "ShadowDifference",

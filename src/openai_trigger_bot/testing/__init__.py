@@ -1,11 +1,15 @@
 """Test doubles for bots built on openai-trigger-bot (offline; no API key needed)."""
 
+from ..governance.evaluator import StaticEvaluator
 from ._builders import function_call, message, response_body
+from .approvals import RecordingApprovalHandler
 from .scripted import ScriptedResponses, ScriptStep, api_error
 
 __all__ = [
+    "RecordingApprovalHandler",
     "ScriptStep",
     "ScriptedResponses",
+    "StaticEvaluator",
     "api_error",
     "function_call",
     "message",
