@@ -86,7 +86,8 @@ def _result(
         decision, failure, decision_ms = verdict.decision, verdict.failure, verdict.decision_ms
         if error is None:
             error = verdict.error
-    event = ExecutionEvent(
+    # Built from the runner's own checked data on every call: no re-validation needed.
+    event = ExecutionEvent.model_construct(
         tool=call.name,
         call_id=call.call_id,
         status=status,
