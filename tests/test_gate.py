@@ -508,3 +508,30 @@ def test_governed_false_runs_every_valid_call() -> None:
     )
     result = bot.run(bot.triggers["t"]())
     assert result.events[0].status == "executed" and result.events[0].decision is None
+
+
+class _Timeout(EvaluatorError):
+    failure = "timeout"
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [(_Timeout("slow"), "executed"), (EvaluatorError("down"), "blocked")],
+)
+def test_fail_modes_per_failure_kind(exc: Exception, status: str) -> None:
+    bot, _ = make(
+        [[function_call("escalate", {"note": "n"})], [message("x")]],
+        actions=[escalate],
+        policy=Raising(exc),
+        fail_modes={"timeout": "open"},
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert result.events[0].status == status
+    assert result.events[0].failure == exc.failure  # type: ignore[attr-defined]
+
+
+def test_unknown_fail_mode_is_a_configuration_error() -> None:
+    from openai_trigger_bot import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="'sometimes'"):
+        Bot(name="b", client=ScriptedResponses([]).client(), fail_modes={"timeout": "sometimes"})  # type: ignore[dict-item]

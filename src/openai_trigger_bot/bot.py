@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode,
 from .governance.defaults import RiskTierEvaluator
 from .governance.evaluator import PolicyEvaluator
 from .governance.gate import ApprovalHandler, DecisionHook, Governance
+from .governance.outbox import OutcomeOutbox
 from .governance.rules.engine import LocalRulesEvaluator
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
@@ -53,6 +54,9 @@ class Bot:
             declared ``risk`` (``high`` and ``critical`` need approval).
         enforcement: ``enforced`` (default), ``review``, ``advisory`` or ``shadow``.
         fail_mode: What an evaluator failure does: ``closed`` (default) or ``open``.
+        fail_modes: Per failure kind (``timeout``, ``circuit_open``, ...), overriding
+            ``fail_mode``.
+        outbox: A durable outbox that reports every governed outcome to a decision service.
         approval_handler: Asked when a decision requires approval (``True``/``False``/``None``
             to defer); without one the run ends with status ``approval_required``.
         on_decision: Called (sync or async) with the final event of every governed call.
@@ -78,6 +82,8 @@ class Bot:
         policy: PolicyEvaluator | str | Path | None = None,
         enforcement: EnforcementMode = "enforced",
         fail_mode: FailMode = "closed",
+        fail_modes: Mapping[str, FailMode] | None = None,
+        outbox: OutcomeOutbox | None = None,
         approval_handler: ApprovalHandler | None = None,
         on_decision: DecisionHook | None = None,
         actor: str | None = None,
@@ -105,19 +111,24 @@ class Bot:
             raise ConfigurationError(
                 f"enforcement={enforcement!r} is not one of {', '.join(ENFORCEMENT_MODES)}"
             )
-        if fail_mode not in FAIL_MODES:
-            raise ConfigurationError(f"fail_mode={fail_mode!r} is not 'closed' or 'open'")
+        for mode in (fail_mode, *(fail_modes or {}).values()):
+            if mode not in FAIL_MODES:
+                raise ConfigurationError(f"fail mode {mode!r} is not 'closed' or 'open'")
         if governance is None and governed:
             governance = Governance(
                 evaluator=_evaluator(policy),
                 enforcement=enforcement,
                 fail_mode=fail_mode,
+                fail_modes=dict(fail_modes or {}),
+                outbox=outbox,
                 approval_handler=approval_handler,
                 on_decision=on_decision,
                 actor=actor,
                 domain=domain,
             )
-        elif policy is not None or approval_handler is not None or on_decision is not None:
+        elif any(
+            x is not None for x in (policy, approval_handler, on_decision, outbox, fail_modes)
+        ):
             raise ConfigurationError(
                 "policy/approval_handler/on_decision go into Governance(...) when governance= "
                 "is given, and mean nothing with governed=False"

@@ -216,9 +216,8 @@ async def _run_calls(
     results = [decided[id(c)] if isinstance(c, ValidCall) else c for c in checked]
     if spec.governance is not None:
         for item in valid:
-            verdict = verdicts[id(item)]
-            target = verdict.proposal.target if verdict.proposal is not None else None
-            await notify(spec.governance, decided[id(item)].event, target)
+            proposal = verdicts[id(item)].proposal
+            await notify(spec.governance, decided[id(item)].event, proposal, bot=spec.bot)
     return results, stop
 
 

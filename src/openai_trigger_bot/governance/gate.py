@@ -29,6 +29,7 @@ from .defaults import RiskTierEvaluator
 from .enforcement import outcome_for, outcome_for_failure
 from .errors import EvaluatorError
 from .evaluator import PolicyEvaluator, evaluate
+from .outbox import OutcomeOutbox
 from .rules.history import HistoryProvider
 
 if TYPE_CHECKING:
@@ -67,10 +68,15 @@ class Governance:
             :mod:`~openai_trigger_bot.governance.enforcement`).
         fail_mode: What an evaluator failure does: ``closed`` (default) blocks, ``open``
             executes and marks the event. An action's own ``fail_mode`` wins.
+        fail_modes: Per failure kind (``timeout``, ``transport_error``, ``http_error``,
+            ``malformed``, ``circuit_open``, ``no_decision``, ``evaluator_error``), overriding
+            ``fail_mode`` (but not an action's own).
         approval_handler: Asked when approval is required; none means the run suspends.
         on_decision: Called with the final event of every governed call.
         history: Where outcomes are recorded for ``history`` conditions (default: the
             evaluator's own history, if it has one).
+        outbox: Where outcome reports for a decision service go (durable; see
+            :class:`~openai_trigger_bot.governance.outbox.OutcomeOutbox`).
         actor: On whose behalf the bot acts (passed to policies).
         domain: The business domain (passed to policies).
     """
@@ -78,9 +84,11 @@ class Governance:
     evaluator: PolicyEvaluator = field(default_factory=RiskTierEvaluator)
     enforcement: EnforcementMode = "enforced"
     fail_mode: FailMode = "closed"
+    fail_modes: Mapping[str, FailMode] = field(default_factory=dict)
     approval_handler: ApprovalHandler | None = None
     on_decision: DecisionHook | None = None
     history: HistoryProvider | None = None
+    outbox: OutcomeOutbox | None = None
     actor: str | None = None
     domain: str | None = None
 
@@ -176,7 +184,7 @@ async def decide(
     except Exception as exc:
         ms = (time.perf_counter() - t0) * 1000
         failure = exc.failure if isinstance(exc, EvaluatorError) else "evaluator_error"
-        fail_mode = valid.action.fail_mode or gov.fail_mode
+        fail_mode = valid.action.fail_mode or gov.fail_modes.get(failure, gov.fail_mode)
         outcome = outcome_for_failure(fail_mode, gov.enforcement)
         error = f"{failure}: {type(exc).__name__}: {exc}"[:300]
         if outcome == "execute":
@@ -224,14 +232,18 @@ async def _approval(
     return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
 
 
-async def notify(gov: Governance, event: ExecutionEvent, target: str | None) -> None:
-    """Record a governed call's final event in history and pass it to ``on_decision``.
+async def notify(
+    gov: Governance, event: ExecutionEvent, proposal: ProposedAction | None, *, bot: str
+) -> None:
+    """Record a governed call's final event: history, outcome report, ``on_decision``.
 
     A failing hook is logged and ignored: observers never change an outcome.
     """
     recorder = gov.recorder
     if recorder is not None:
-        recorder.record(event.tool, event.status, target=target)
+        recorder.record(event.tool, event.status, target=proposal.target if proposal else None)
+    if gov.outbox is not None:
+        gov.outbox.add(event, proposal, bot=bot)
     hook = gov.on_decision
     if hook is None:
         return

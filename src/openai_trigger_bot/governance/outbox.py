@@ -1,0 +1,299 @@
+"""Outcome reports that are never lost: a durable SQLite outbox and a background sender.
+
+Every outcome of a governed call is written to the outbox (one row per outcome, keyed by an
+idempotency key) before the run moves on; a background thread delivers pending rows to the
+decision service's ``POST /v1/reports`` in batches, with exponential backoff while the service is
+down, and marks them delivered only after a 2xx. A crash between sending and marking resends the
+batch later; the service ingests by idempotency key, so a report is never duplicated there.
+Reports left pending when a process stops are delivered by the next process that opens the
+same file.
+
+A run is held up only by one local SQLite insert per governed call (WAL, ``synchronous=NORMAL``:
+no fsync per commit, typically well under a millisecond); the network is only touched by the
+sender thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from .decision import ExecutionEvent, ProposedAction
+
+__all__ = ["REPORTS_PROTOCOL", "OutboxStats", "OutcomeOutbox"]
+
+log = logging.getLogger("openai_trigger_bot.outbox")
+
+REPORTS_PROTOCOL = "openai-trigger-bot.decision/v1"
+_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    """Counts of the outbox file.
+
+    Attributes:
+        pending: Reports not yet delivered.
+        delivered: Reports delivered (and not yet pruned).
+        last_error: Why the last delivery attempt failed, if it did.
+    """
+
+    pending: int
+    delivered: int
+    last_error: str | None
+
+
+class OutcomeOutbox:
+    """A durable outbox of outcome reports for a decision service.
+
+    Args:
+        path: The SQLite file (created if missing; shared safely by several processes).
+        url: The decision service's base URL (reports go to ``{url}/v1/reports``); ``None``
+            keeps reports in the file only (deliver later with another outbox).
+        token: Bearer token for the service.
+        headers: Further headers (for example an API-key header instead of the token).
+        batch_size: Reports per request.
+        timeout: Seconds per delivery request.
+        backoff_initial: First retry delay after a failed delivery, in seconds.
+        backoff_max: Longest retry delay, in seconds (the sender never gives up).
+        transport: An ``httpx`` transport (tests).
+        start: Start the sender thread now (otherwise call :meth:`start`).
+
+    Raises:
+        sqlite3.DatabaseError: The file is not an outbox (or not SQLite).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        url: str | None = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        batch_size: int = 100,
+        timeout: float = 5.0,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        start: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()  # one connection, used by the caller and the sender
+        self._init_schema()
+        self._url = url.rstrip("/") + "/v1/reports" if url else None
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        self._client = (
+            httpx.Client(headers=all_headers, timeout=timeout, transport=transport)
+            if self._url
+            else None
+        )
+        self._batch_size = batch_size
+        # tenacity computes the backoff; the loop below owns the waiting (so close() can wake it).
+        self._wait = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
+        self._failures = 0
+        self._last_error: str | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if start and self._client is not None:
+            self.start()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, event: ExecutionEvent, proposal: ProposedAction | None, *, bot: str) -> str:
+        """Store the report of one outcome (idempotent) and wake the sender.
+
+        Returns:
+            The report's idempotency key: the proposal's key and the outcome's status.
+        """
+        base = proposal.idempotency_key if proposal is not None else f"{event.call_id}"
+        key = f"{base}:{event.status}"
+        report = {
+            "idempotency_key": key,
+            "event": event.model_dump(mode="json"),
+            "proposal": proposal.model_dump(mode="json") if proposal is not None else None,
+            "bot": bot,
+            "run_id": proposal.run_id if proposal is not None else None,
+            "reported_at": time.time(),
+        }
+        body = json.dumps(report, separators=(",", ":"), default=str)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO reports (key, body, created_at) VALUES (?, ?, ?)",
+                    (key, body, report["reported_at"]),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        self._wake.set()
+        return key
+
+    # -- delivering ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background sender (a daemon thread) if it is not running."""
+        if self._client is None or (self._thread is not None and self._thread.is_alive()):
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"trigger-bot-outbox:{self.path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def deliver_pending(self) -> int:
+        """Send pending reports now, batch by batch, until none is left or a send fails.
+
+        Returns:
+            How many reports were delivered.
+
+        Raises:
+            httpx.HTTPError: The service could not be reached or refused the batch.
+        """
+        if self._client is None or self._url is None:
+            return 0
+        sent = 0
+        while True:
+            batch = self._pending(self._batch_size)
+            if not batch:
+                return sent
+            payload = {
+                "protocol": REPORTS_PROTOCOL,
+                "reports": [json.loads(body) for _, body in batch],
+            }
+            response = self._client.post(self._url, json=payload)
+            response.raise_for_status()
+            self._mark_delivered([key for key, _ in batch])
+            sent += len(batch)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.deliver_pending()
+            except (httpx.HTTPError, sqlite3.Error) as exc:
+                self._failures += 1
+                self._last_error = f"{type(exc).__name__}: {exc}"[:300]
+                delay = self._wait(_attempt_state(self._failures))
+                log.warning("outcome reports not delivered (%s); retry in %.1fs", exc, delay)
+                self._stop.wait(delay)
+                continue
+            self._failures = 0
+            self._last_error = None
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+
+    # -- inspection and shutdown -----------------------------------------------------------
+
+    def stats(self) -> OutboxStats:
+        """Pending and delivered counts, and the last delivery error."""
+        with self._lock:
+            pending, delivered = self._db.execute(
+                "SELECT SUM(delivered_at IS NULL), SUM(delivered_at IS NOT NULL) FROM reports"
+            ).fetchone()
+        return OutboxStats(int(pending or 0), int(delivered or 0), self._last_error)
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every report is delivered (or ``timeout`` passes); True when all were."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        while time.monotonic() < deadline:
+            if self.stats().pending == 0:
+                return True
+            time.sleep(0.01)
+        return self.stats().pending == 0
+
+    def close(self, *, flush_timeout: float = 0.0) -> None:
+        """Stop the sender (after trying to deliver for ``flush_timeout`` seconds) and close.
+
+        Undelivered reports stay in the file for the next outbox on it.
+        """
+        if flush_timeout > 0:
+            self.flush(flush_timeout)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        if self._client is not None:
+            self._client.close()
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> OutcomeOutbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- SQLite ----------------------------------------------------------------------------
+
+    def _init_schema(self) -> None:
+        with self._lock:
+            db = self._db
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS reports (key TEXT PRIMARY KEY, body TEXT NOT NULL,"
+                    " created_at REAL NOT NULL, delivered_at REAL)"
+                )
+                db.execute(
+                    "CREATE INDEX IF NOT EXISTS reports_pending ON reports (created_at)"
+                    " WHERE delivered_at IS NULL"
+                )
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version == 0:
+                    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                elif version != _SCHEMA_VERSION:
+                    raise sqlite3.DatabaseError(
+                        f"{self.path} has outbox schema version {version}; this version of "
+                        f"openai-trigger-bot reads version {_SCHEMA_VERSION}"
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _pending(self, limit: int) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, body FROM reports WHERE delivered_at IS NULL"
+                " ORDER BY created_at LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [(str(k), str(b)) for k, b in rows]
+
+    def _mark_delivered(self, keys: list[str]) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "UPDATE reports SET delivered_at = ? WHERE key = ?", [(now, k) for k in keys]
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+
+def _attempt_state(attempt: int) -> RetryCallState:
+    """A tenacity call state for ``attempt`` (its wait strategies read ``attempt_number``)."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    return state
