@@ -101,7 +101,9 @@ class OutcomeOutbox:
         )
         self._batch_size = batch_size
         # tenacity computes the backoff; the loop below owns the waiting (so close() can wake it).
-        self._wait = wait_exponential_jitter(initial=backoff_initial, max=backoff_max)
+        self._wait = wait_exponential_jitter(
+            multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial
+        )
         self._failures = 0
         self._last_error: str | None = None
         self._wake = threading.Event()

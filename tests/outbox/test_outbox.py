@@ -1,0 +1,130 @@
+"""The durable outcome outbox: nothing lost while the service is down, nothing duplicated."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from openai_trigger_bot.governance import ExecutionEvent, ProposedAction
+from openai_trigger_bot.governance.outbox import REPORTS_PROTOCOL, OutcomeOutbox
+
+
+class Service:
+    """A decision service's report endpoint behind an httpx MockTransport; it can go down."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.keys: dict[str, int] = {}
+        self.requests = 0
+        self.lock = threading.Lock()
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests += 1
+            if not self.up:
+                raise httpx.ConnectError("connection refused", request=request)
+            body = json.loads(request.content)
+            assert body["protocol"] == REPORTS_PROTOCOL
+            assert request.headers["authorization"] == "Bearer t0k"
+            for report in body["reports"]:
+                self.keys[report["idempotency_key"]] = (
+                    self.keys.get(report["idempotency_key"], 0) + 1
+                )
+        return httpx.Response(200, json={"accepted": len(body["reports"]), "duplicates": 0})
+
+
+def _event(i: int, status: str = "executed") -> tuple[ExecutionEvent, ProposedAction]:
+    proposal = ProposedAction(action="refund", arguments={"n": i}, run_id="r1", call_id=f"c{i}")
+    event = ExecutionEvent(tool="refund", call_id=f"c{i}", status=status, arguments={"n": i})  # type: ignore[arg-type]
+    return event, proposal
+
+
+def _outbox(path: Path, service: Service, **kw: object) -> OutcomeOutbox:
+    return OutcomeOutbox(
+        path,
+        url="http://decisions.test",
+        token="t0k",
+        transport=httpx.MockTransport(service.handler),
+        backoff_initial=0.01,
+        backoff_max=0.05,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_reports_wait_while_the_service_is_down_then_arrive_once(tmp_path: Path) -> None:
+    service = Service()
+    box = _outbox(tmp_path / "outbox.db", service)
+    for i in range(5):
+        box.add(*_event(i), bot="b")
+    time.sleep(0.2)
+    assert box.stats().pending == 5
+    assert box.stats().last_error is not None and "ConnectError" in box.stats().last_error
+    assert service.requests >= 2  # it kept retrying with backoff
+    service.up = True
+    assert box.flush(timeout=5)
+    box.close()
+    assert sorted(service.keys) == sorted(
+        f"{_event(i)[1].idempotency_key}:executed" for i in range(5)
+    )
+    assert set(service.keys.values()) == {1}
+
+
+def test_pending_reports_survive_a_restart(tmp_path: Path) -> None:
+    service = Service()
+    path = tmp_path / "outbox.db"
+    first = _outbox(path, service)
+    first.add(*_event(1), bot="b")
+    first.add(*_event(2, "blocked"), bot="b")
+    first.close()  # the process stops with the service still down
+    assert service.keys == {}
+    service.up = True
+    second = _outbox(path, service)
+    assert second.flush(timeout=5)
+    second.close()
+    assert len(service.keys) == 2
+    assert any(k.endswith(":blocked") for k in service.keys)
+
+
+def test_the_same_outcome_is_stored_once(tmp_path: Path) -> None:
+    service = Service()
+    box = _outbox(tmp_path / "o.db", service, start=False)
+    event, proposal = _event(7)
+    assert box.add(event, proposal, bot="b") == box.add(event, proposal, bot="b")
+    assert box.stats().pending == 1
+    box.close()
+
+
+def test_adding_is_quick_while_the_service_is_down(tmp_path: Path) -> None:
+    """A run is held up by a local insert only, never by the network."""
+    service = Service()
+    box = _outbox(tmp_path / "o.db", service)
+    worst = 0.0
+    for i in range(200):
+        t0 = time.perf_counter()
+        box.add(*_event(i), bot="b")
+        worst = max(worst, time.perf_counter() - t0)
+    box.close()
+    assert worst < 0.05  # generous bound for a loaded CI machine; typically < 1 ms
+
+
+def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 42")
+    db.close()
+    with pytest.raises(sqlite3.DatabaseError, match="schema version 42"):
+        OutcomeOutbox(path)
+
+
+def test_without_a_url_reports_stay_in_the_file(tmp_path: Path) -> None:
+    box = OutcomeOutbox(tmp_path / "o.db")
+    box.add(*_event(1), bot="b")
+    assert box.deliver_pending() == 0
+    assert box.stats().pending == 1
+    box.close()
