@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fuzz_harness import CaseResult, run_case, scripts  # noqa: E402
+from tests.fuzz_harness import CaseResult, run_case, scripts
 
 
 def main(argv: list[str] | None = None) -> int:
