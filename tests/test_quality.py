@@ -22,7 +22,9 @@ def test_mypy_strict_on_src() -> None:
 
 def test_ruff_lint_and_format() -> None:
     ruff = [sys.executable, "-m", "ruff"]
-    lint = subprocess.run([*ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True)
+    lint = subprocess.run(
+        [*ruff, "check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = subprocess.run(
         [*ruff, "format", "--no-cache", "--check", "."], cwd=ROOT, capture_output=True, text=True
