@@ -12,6 +12,7 @@ from types import ModuleType
 
 from .policy import add_policy_commands
 from .report import render
+from .serve import add_serve_command
 
 __all__ = ["main"]
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", default="gpt-5.2", help="model for --live (default gpt-5.2)")
     demo.set_defaults(func=_demo)
     add_policy_commands(sub)
+    add_serve_command(sub)
     return parser
 
 

@@ -1,0 +1,131 @@
+"""``trigger-bot serve``: run the decision server on the local policy files.
+
+The token comes from an environment variable (``--token-env``, default ``TRIGGER_BOT_TOKEN``),
+never from the command line, where ``ps`` would show it. Without it the command refuses to
+start. A missing policy directory is refused too; a directory whose files are broken starts the
+server unready (health and decisions answer 503, every problem is printed with file and line)
+and it becomes ready as soon as the files are fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["add_serve_command"]
+
+Runner = Callable[..., None]
+
+_MIN_TOKEN_LENGTH = 16
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _error(message: str) -> int:
+    print(f"trigger-bot serve: {message}", file=sys.stderr)
+    return 2
+
+
+def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
+    if not _ENV_NAME.fullmatch(args.token_env):
+        return _error("--token-env takes the NAME of an environment variable, not the token")
+    token = os.environ.get(args.token_env, "").strip()
+    if not token:
+        return _error(
+            f"refusing to start without a token: set the environment variable {args.token_env} "
+            "to the token clients must send (or name another variable with --token-env)"
+        )
+    if len(token) < _MIN_TOKEN_LENGTH:
+        print(
+            f"trigger-bot serve: warning: the token in {args.token_env} is shorter than "
+            f"{_MIN_TOKEN_LENGTH} characters; use a long random one",
+            file=sys.stderr,
+        )
+    policies = Path(args.policies)
+    if not policies.is_dir():
+        return _error(f"the policy directory {policies} does not exist")
+    if args.reload_interval < 0:
+        return _error("--reload-interval must be 0 (off) or more seconds")
+    try:
+        import uvicorn
+
+        from ..server import create_app
+    except ImportError:
+        return _error("the server needs its extra: pip install 'openai-trigger-bot[serve]'")
+    try:
+        app = create_app(
+            policies, token=token, db_path=args.db, reload_interval=args.reload_interval
+        )
+    except (OSError, sqlite3.Error) as exc:
+        return _error(f"cannot open the report database {args.db}: {exc}")
+    state = app.state.policies.state
+    if state.problems:
+        print(
+            f"trigger-bot serve: warning: the policies in {policies} are broken; the server "
+            "stays unready (503) until they are fixed:",
+            file=sys.stderr,
+        )
+        for problem in state.problems:
+            print(f"  {problem}", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"trigger-bot serve: note: listening on {args.host}; the token travels in clear "
+            "text unless a TLS proxy sits in front",
+            file=sys.stderr,
+        )
+    run: Runner = runner if runner is not None else uvicorn.run
+    run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+    return 0
+
+
+def add_serve_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], *, runner: Runner | None = None
+) -> None:
+    """Add ``serve`` to the CLI.
+
+    Args:
+        sub: The ``trigger-bot`` sub-command parsers.
+        runner: Runs the app (default ``uvicorn.run``; called as
+            ``runner(app, host=, port=, log_level=, server_header=)``). Tests pass their own.
+    """
+    serve = sub.add_parser(
+        "serve",
+        allow_abbrev=False,  # `--token SECRET` must not be taken for `--token-env`
+        help="run the decision server (native protocol + AuthZEN) on local policy files",
+        description="Serve the policy files over the openai-trigger-bot.decision/v1 protocol "
+        "and OpenID AuthZEN 1.0. The token is read from an environment variable.",
+    )
+    serve.add_argument("--policies", default="policies", help="policy directory (policies)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (8787)")
+    serve.add_argument(
+        "--token-env",
+        default="TRIGGER_BOT_TOKEN",
+        metavar="NAME",
+        help="environment variable holding the token clients must send (TRIGGER_BOT_TOKEN)",
+    )
+    serve.add_argument(
+        "--db", default="decision-reports.db", help="SQLite file for outcome reports"
+    )
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between checks of the policy files; 0 turns reloading off (1.0)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (info)",
+    )
+
+    def run(args: argparse.Namespace) -> int:
+        return _serve(args, runner)
+
+    serve.set_defaults(func=run)

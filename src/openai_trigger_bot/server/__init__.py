@@ -1,0 +1,52 @@
+"""``trigger-bot serve``: a decision server that serves local policy files over HTTP.
+
+It speaks the project's own JSON protocol (``openai-trigger-bot.decision/v1``, described in
+``openapi/decision-service.yaml``) and OpenID AuthZEN 1.0, requires a token on every endpoint
+but health and discovery, stores outcome reports once per idempotency key in SQLite, and
+reloads the policies when their files change.
+
+- :mod:`.app`: :func:`create_app`, the ASGI app (needs the ``serve`` extra: starlette, uvicorn).
+- :mod:`.native` and :mod:`.authzen`: the two protocols as pure functions.
+- :mod:`.policies`: the reloading policy holder and the health answer.
+- :mod:`.reports`: the report record and its SQLite store.
+- :mod:`.threaded`: :func:`serve_in_thread`, for tests.
+
+Only :mod:`.app` and :mod:`.threaded` import starlette / uvicorn; they are loaded on first use
+of :func:`create_app` / :func:`serve_in_thread`, so the pure modules work without the extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .native import PROTOCOL, ProtocolError
+from .policies import PolicyHolder, PolicyState
+from .reports import IngestResult, OutcomeReport, ReportStore
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .threaded import serve_in_thread
+
+__all__ = [
+    "PROTOCOL",
+    "IngestResult",
+    "OutcomeReport",
+    "PolicyHolder",
+    "PolicyState",
+    "ProtocolError",
+    "ReportStore",
+    "create_app",
+    "serve_in_thread",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    if name == "serve_in_thread":
+        from .threaded import serve_in_thread
+
+        return serve_in_thread
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
