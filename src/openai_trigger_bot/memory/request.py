@@ -6,6 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["MemoryRequest"]
 
+CHARS_PER_TOKEN = 4
+
 
 class MemoryRequest(BaseModel):
     """A trigger's memory request: which scopes to read and how much to bring in.
@@ -16,7 +18,12 @@ class MemoryRequest(BaseModel):
         query: The text to rank memories by relevance; the trigger's data when omitted.
         recent_limit: How many of the most recent memories to include.
         semantic_limit: How many of the most relevant memories to include.
-        max_chars: Character budget of the injected memory block.
+        max_chars: Character budget of the injected memory block (header included).
+        max_tokens: Optional token budget of the block, estimated as 4 characters per token;
+            the tighter of the two budgets applies.
+        capture_scope: Where this trigger's runs and tool outcomes are remembered. When
+            omitted: the first scope that is not ``"global"`` (captures describe this
+            conversation or user; ``global`` is kept for deliberate facts), else ``"global"``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -26,3 +33,17 @@ class MemoryRequest(BaseModel):
     recent_limit: int = Field(4, ge=0)
     semantic_limit: int = Field(6, ge=0)
     max_chars: int = Field(4000, ge=0)
+    max_tokens: int | None = Field(None, ge=0)
+    capture_scope: str | None = Field(None, min_length=1)
+
+    @property
+    def char_budget(self) -> int:
+        """The block's budget in characters (``max_chars``, or less under ``max_tokens``)."""
+        if self.max_tokens is None:
+            return self.max_chars
+        return min(self.max_chars, self.max_tokens * CHARS_PER_TOKEN)
+
+    @property
+    def capture_scopes(self) -> tuple[str, ...]:
+        """What to pass as ``scopes=`` to the manager's capture hooks for this trigger."""
+        return (self.capture_scope,) if self.capture_scope else self.scopes
