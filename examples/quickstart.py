@@ -1,8 +1,8 @@
-"""The DESIGN quickstart: a support bot with one global and one hidden action.
+"""The DESIGN quickstart, as written: a support bot with memory, one global and one hidden action.
 
-Runs offline against the scripted Responses API; set ``OPENAI_API_KEY`` and pass ``--live`` to
-use the real API. (Memory — ``MemoryManager``, ``FileMemoryStore``, ``OpenAIEmbedder`` — joins
-this example when the memory issue lands; ``MemoryRequest`` is already accepted.)
+Runs offline against the scripted Responses API (which also answers embeddings); pass ``--live``
+with ``OPENAI_API_KEY`` set to use the real API. Memories persist in ``bot-memory.json`` in the
+current directory: run it twice and the second run recalls what the first one remembered.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ import sys
 
 import openai
 
-from openai_trigger_bot import Bot, BotSettings, MemoryRequest, action
+from openai_trigger_bot import (
+    Bot,
+    BotSettings,
+    FileMemoryStore,
+    MemoryManager,
+    MemoryRequest,
+    OpenAIEmbedder,
+    action,
+)
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
 if "--live" in sys.argv:
@@ -20,7 +28,7 @@ else:
     client = ScriptedResponses(
         [
             [
-                function_call("remember_fact", {"fact": "Alice asked for help", "scope": None}),
+                function_call("remember_fact", {"fact": "Alice asked for help with her order."}),
                 function_call(
                     "send_message",
                     {"chat_id": "support", "text": "Of course! What do you need help with?"},
@@ -30,7 +38,7 @@ else:
         ]
     ).client()
 
-FACTS: list[str] = []
+memory = MemoryManager(store=FileMemoryStore("bot-memory.json"), embedder=OpenAIEmbedder(client))
 
 
 @action(global_action=True)
@@ -46,14 +54,13 @@ def send_message(chat_id: str, text: str) -> dict[str, str]:
 
 
 @action
-def remember_fact(fact: str, scope: str = "chat:support") -> str:
-    """Remember a fact about this conversation for later runs.
+def remember_fact(fact: str) -> str:
+    """Remember a fact about this user for later conversations.
 
     Args:
         fact: The fact, in one sentence.
-        scope: Where the fact belongs.
     """
-    FACTS.append(f"{scope}: {fact}")
+    memory.remember(fact, scope="user:alice", kind="fact", source="remember_fact")
     return "remembered"
 
 
@@ -61,10 +68,9 @@ bot = Bot(
     name="support-bot",
     client=client,
     settings=BotSettings(
-        model="gpt-5.2",
-        system_prompt="You are a friendly support bot.",
-        max_model_calls=6,
+        model="gpt-5.2", system_prompt="You are a friendly support bot.", max_model_calls=6
     ),
+    memory=memory,
 )
 bot.register_actions(send_message, remember_fact)
 
@@ -90,4 +96,6 @@ if __name__ == "__main__":
     print(f"status: {result.status}")
     print(f"model calls: {[(m.response_id, m.tool_calls) for m in result.model_calls]}")
     print(f"action calls: {[(a.name, a.arguments, a.output) for a in result.action_calls]}")
-    print(f"facts remembered: {FACTS}")
+    recalled = memory.recall(reply_to_chat.memory_request or MemoryRequest(), query="help")
+    print(f"memory now holds:\n{recalled}")
+    memory.close()

@@ -56,8 +56,13 @@ def test_console_script_is_installed() -> None:
     assert "access-bot" in proc.stdout
 
 
-def test_quickstart_example_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quickstart_example_runs_offline(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # it keeps its memories in ./bot-memory.json
     runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
     out = capsys.readouterr().out
-    assert "completed" in out
-    assert "send_message" in out
+    assert "status: completed" in out
+    assert "[support] Of course! What do you need help with?" in out
+    assert "Run of trigger reply-to-chat: completed" in out  # captured into memory
+    assert (tmp_path / "bot-memory.json").is_file()

@@ -19,7 +19,18 @@ from .exceptions import (
 from .governance.decision import Decision, ExecutionEvent, ProposedAction
 from .governance.gate import Governance
 from .governed_client import GovernedClient
-from .memory.request import MemoryRequest
+from .memory import (
+    Embedder,
+    FileMemoryStore,
+    HashingEmbedder,
+    InMemoryMemoryStore,
+    Memory,
+    MemoryManager,
+    MemoryRequest,
+    MemoryStore,
+    OpenAIEmbedder,
+    SQLiteMemoryStore,
+)
 from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
 from .settings import BotSettings
 from .triggers import Invocation, Trigger
@@ -37,16 +48,25 @@ __all__ = [
     "BotSettings",
     "ConfigurationError",
     "Decision",
+    "Embedder",
     "ExecutionEvent",
+    "FileMemoryStore",
     "Governance",
     "GovernedClient",
+    "HashingEmbedder",
+    "InMemoryMemoryStore",
     "Invocation",
+    "Memory",
+    "MemoryManager",
     "MemoryRequest",
+    "MemoryStore",
     "ModelCall",
+    "OpenAIEmbedder",
     "PolicyError",
     "ProposedAction",
     "RunResult",
     "RunStatus",
+    "SQLiteMemoryStore",
     "Trigger",
     "TriggerBotError",
     "TriggerDefinitionError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 
 import openai
 
+from ._json import dumps
 from ._run.loop import RunSpec, run_loop
 from ._run.prompt import build_input, build_instructions
 from ._run.sync import run_sync
@@ -21,6 +23,8 @@ from .governance.evaluator import PolicyEvaluator
 from .governance.gate import ApprovalHandler, DecisionHook, Governance
 from .governance.outbox import OutcomeOutbox
 from .governance.rules.engine import LocalRulesEvaluator
+from .governance.rules.history import HistoryProvider
+from .memory.manager import MemoryManager
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
 from .models.openai import OpenAIResponsesModel, inline_sync_calls
@@ -66,6 +70,9 @@ class Bot:
             the options above.
         governed: ``False`` turns the gate off (every valid call runs); for tests and
             benchmarks.
+        memory: Recalls memories for triggers with a ``memory_request`` and captures their
+            runs and outcomes; its persistent history also backs policy ``history``
+            conditions (a policy directory given as ``policy`` is wired to it).
 
     Raises:
         ConfigurationError: A bad combination of options, or an unknown mode.
@@ -90,6 +97,7 @@ class Bot:
         domain: str | None = None,
         governance: Governance | None = None,
         governed: bool = True,
+        memory: MemoryManager | None = None,
     ) -> None:
         if not name:
             raise ConfigurationError("a bot needs a name")
@@ -114,9 +122,14 @@ class Bot:
         for mode in (fail_mode, *(fail_modes or {}).values()):
             if mode not in FAIL_MODES:
                 raise ConfigurationError(f"fail mode {mode!r} is not 'closed' or 'open'")
+        if memory is not None and not isinstance(memory, MemoryManager):
+            raise ConfigurationError(f"memory must be a MemoryManager, got {type(memory).__name__}")
+        self.memory = memory
+        history = memory.history if memory is not None else None
         if governance is None and governed:
             governance = Governance(
-                evaluator=_evaluator(policy),
+                evaluator=_evaluator(policy, history),
+                history=history,
                 enforcement=enforcement,
                 fail_mode=fail_mode,
                 fail_modes=dict(fail_modes or {}),
@@ -226,8 +239,14 @@ class Bot:
         if self.triggers.get(trig.name) is not trig:
             raise UsageError(f"trigger {trig.name!r} is not a trigger of bot {self.name!r}")
         compiled = self._compiled.get(trig.name) or self._compile(trig)
-        return self.make_spec(
+        spec = self.make_spec(
             trig.name, compiled.base_body, compiled.allowed, build_input(invocation.data)
+        )
+        if self.memory is None or trig.memory_request is None:
+            return spec
+        query = invocation.data if isinstance(invocation.data, str) else dumps(invocation.data)
+        return dataclasses.replace(
+            spec, memory=self.memory, memory_request=trig.memory_request, memory_query=query
         )
 
     def make_spec(
@@ -321,11 +340,13 @@ class Bot:
         return self._model
 
 
-def _evaluator(policy: PolicyEvaluator | str | Path | None) -> PolicyEvaluator:
+def _evaluator(
+    policy: PolicyEvaluator | str | Path | None, history: HistoryProvider | None
+) -> PolicyEvaluator:
     if policy is None:
         return RiskTierEvaluator()
     if isinstance(policy, (str, Path)):
-        return LocalRulesEvaluator.from_directory(policy)
+        return LocalRulesEvaluator.from_directory(policy, history=history)
     if not callable(getattr(policy, "evaluate", None)):
         raise ConfigurationError(
             f"policy must be a PolicyEvaluator or a policy directory, got {type(policy).__name__}"

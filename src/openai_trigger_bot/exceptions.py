@@ -12,8 +12,13 @@ never exceptions. Exceptions are for mistakes a developer must fix, raised as ea
     │   └── PolicyError             a policy file is broken (carries file and line)
     ├── ArgumentsError              tool-call arguments failed validation (caught by the runner,
     │                               turned into an ``invalid`` outcome the model is told about)
-    └── UsageError                  the API was called in a way that cannot work
-                                    (e.g. ``Bot.run`` inside a running event loop)
+    ├── UsageError                  the API was called in a way that cannot work
+    │                               (e.g. ``Bot.run`` inside a running event loop)
+    ├── EvaluatorError              a policy evaluator could not decide (governance.errors; the
+    │                               gate turns it into an outcome through ``fail_mode``)
+    ├── MemoryStoreError            a memory file is corrupt, foreign or of another schema
+    │                               version (memory.errors: MemoryFileError, MemorySchemaError)
+    └── EmbeddingError              an embedder failed (memory.errors)
 
 :class:`ActionError` is different: actions raise it on purpose to send a message to the model
 (``tool_error`` with exactly that text) instead of the generic failure notice.

@@ -60,6 +60,8 @@ class CallResult:
     output_item: dict[str, str]
     event: ExecutionEvent
     action_call: ActionCall | None = None
+    target: str | None = None
+    """The resource the call affects (from the action's target extractor), when known."""
 
 
 def _short(text: str) -> str:
@@ -102,7 +104,9 @@ def _result(
         duration_ms=duration_ms,
     )
     item = {"type": "function_call_output", "call_id": call.call_id, "output": message}
-    return CallResult(output_item=item, event=event, action_call=action_call)
+    proposal = verdict.proposal if verdict is not None else None
+    target = proposal.target if proposal is not None else None
+    return CallResult(output_item=item, event=event, action_call=action_call, target=target)
 
 
 def validate(

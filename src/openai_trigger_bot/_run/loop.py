@@ -18,6 +18,8 @@ from typing import Any
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
 from ..governance.gate import Governance, Verdict, decide, notify
+from ..memory.manager import MemoryManager
+from ..memory.request import MemoryRequest
 from ..models.base import ModelError, ModelResponse, ResponsesModel
 from ..result import ActionCall, ModelCall, RunResult, RunStatus, Usage
 from .calls import CallResult, ValidCall, execute_all, not_run, skipped, validate
@@ -42,6 +44,9 @@ class RunSpec:
         max_action_calls: Budget of executed actions.
         timeout_s: Wall-time budget of the run, or ``None``.
         governance: The gate's settings; ``None`` runs every valid call ungoverned.
+        memory: Where memories are recalled from and outcomes captured, if anywhere.
+        memory_request: What this run recalls (and where it captures); ``None``: neither.
+        memory_query: The text to rank memories by when the request names no query.
     """
 
     run_id: str
@@ -56,6 +61,9 @@ class RunSpec:
     max_action_calls: int
     timeout_s: float | None
     governance: Governance | None = None
+    memory: MemoryManager | None = None
+    memory_request: MemoryRequest | None = None
+    memory_query: str | None = None
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -83,6 +91,9 @@ async def run_loop(spec: RunSpec) -> RunResult:
     state = _State()
     deadline = None if spec.timeout_s is None else time.monotonic() + spec.timeout_s
     input_items: list[dict[str, Any]] = spec.first_input
+    remembering = spec.memory is not None and spec.memory_request is not None
+    if remembering:
+        input_items = await _with_memories(spec)
     status: RunStatus
     error: str | None = None
     while True:
@@ -112,11 +123,13 @@ async def run_loop(spec: RunSpec) -> RunResult:
             break
         results, stop = await _run_calls(spec, state, response, deadline)
         state.add(results)
+        if remembering:
+            await _capture_events(spec, results)
         if stop is not None:
             status = stop
             break
         input_items = [r.output_item for r in results]
-    return RunResult(
+    result = RunResult(
         run_id=spec.run_id,
         bot=spec.bot,
         trigger=spec.trigger,
@@ -128,6 +141,34 @@ async def run_loop(spec: RunSpec) -> RunResult:
         text=state.text,
         last_response_id=state.last_response_id,
     )
+    if remembering:
+        assert spec.memory is not None and spec.memory_request is not None
+        await spec.memory.acapture_run(result, scopes=spec.memory_request.capture_scopes)
+    return result
+
+
+async def _with_memories(spec: RunSpec) -> list[dict[str, Any]]:
+    """The first input with the recalled memories placed before the trigger's data.
+
+    The block goes in as a ``user`` item, not ``developer``: memories can hold text that users
+    wrote, so they must not carry instruction authority (the block's header says so too).
+    """
+    assert spec.memory is not None and spec.memory_request is not None
+    block = await spec.memory.arecall(spec.memory_request, query=spec.memory_query)
+    if not block:
+        return spec.first_input
+    return [{"role": "user", "content": block}, *spec.first_input]
+
+
+async def _capture_events(spec: RunSpec, results: list[CallResult]) -> None:
+    """Remember every proposed call's outcome (budget skips aside) in the capture scopes."""
+    assert spec.memory is not None and spec.memory_request is not None
+    scopes = spec.memory_request.capture_scopes
+    for r in results:
+        if r.event.status != "skipped":
+            await spec.memory.acapture_event(
+                r.event, scopes=scopes, bot=spec.bot, trigger=spec.trigger, target=r.target
+            )
 
 
 async def _call_model(

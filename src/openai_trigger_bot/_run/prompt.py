@@ -54,16 +54,11 @@ def build_instructions(
     return "\n\n".join(parts)
 
 
-def build_input(data: object, *, memory_block: str | None = None) -> list[dict[str, object]]:
-    """The first round's input items: an optional memory block, then the trigger's data.
+def build_input(data: object) -> list[dict[str, object]]:
+    """The first round's input: the trigger's data (recalled memories go before it at run time).
 
     Args:
         data: The trigger's data (JSON data; serialised compactly).
-        memory_block: Recalled memories to show before the data, if any.
     """
-    items: list[dict[str, object]] = []
-    if memory_block:
-        items.append({"role": "developer", "content": memory_block})
     text = data if isinstance(data, str) else dumps(data)
-    items.append({"role": "user", "content": f"Trigger data:\n{text}"})
-    return items
+    return [{"role": "user", "content": f"Trigger data:\n{text}"}]

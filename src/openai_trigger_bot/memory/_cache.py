@@ -65,7 +65,9 @@ class _ScopeMatrix:
                 ids = np.empty(capacity, np.int64)
                 vectors = np.empty((capacity, batch.vectors.shape[1]), np.float32)
                 expires = np.empty(capacity, np.float64)
-                ids[:n], vectors[:n], expires[:n] = self.ids[:n], self.vectors[:n], self.expires[:n]
+                if n:  # an empty scope's matrix may have no column count yet: (0, 0)
+                    ids[:n], vectors[:n] = self.ids[:n], self.vectors[:n]
+                    expires[:n] = self.expires[:n]
                 self.ids, self.vectors, self.expires = ids, vectors, expires
             self.ids[n : n + m] = batch.ids
             self.vectors[n : n + m] = batch.vectors

@@ -9,19 +9,24 @@ every ``POST /responses`` is answered from a script instead of the network::
     ])
     bot = Bot(name="b", client=scripted.client(), settings=BotSettings(model="gpt-5.2"))
 
-It behaves like the real API where that catches bugs: chaining with ``previous_response_id``
-only works on a response created with ``store=True``, and every function call of the previous
-response must get a ``function_call_output`` in the next request (else a 400, as the real API).
+``POST /embeddings`` answers too (deterministic vectors), so an ``OpenAIEmbedder`` on the same
+client works offline. It behaves like the real API where that catches bugs: chaining with
+``previous_response_id`` only works on a response created with ``store=True``, and every
+function call of the previous response must get a ``function_call_output`` in the next
+request (else a 400, as the real API).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx2
+import numpy as np
 import openai
 
 from ._builders import response_body
@@ -110,8 +115,11 @@ class ScriptedResponses:
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         """The transport handler (public so it can be wrapped)."""
-        if request.method != "POST" or not request.url.path.endswith("/responses"):
-            return api_error(404, f"scripted API has no route {request.method} {request.url.path}")
+        path = request.url.path
+        if request.method == "POST" and path.endswith("/embeddings"):
+            return _embeddings(request)
+        if request.method != "POST" or not path.endswith("/responses"):
+            return api_error(404, f"scripted API has no route {request.method} {path}")
         raw = request.content
         try:
             body = json.loads(raw)
@@ -179,3 +187,34 @@ class ScriptedResponses:
             with self._lock:
                 self._stored[str(data.get("id"))] = calls
         return httpx2.Response(200, json=data)
+
+
+def _embeddings(request: httpx2.Request) -> httpx2.Response:
+    """``POST /embeddings``: deterministic unit vectors from each text's hash (offline).
+
+    The vectors carry no meaning beyond identity (equal texts, equal vectors), which is enough
+    for memory plumbing in tests; use the offline ``HashingEmbedder`` for lexical relevance.
+    """
+    try:
+        body = json.loads(request.content)
+        texts = body["input"]
+    except (ValueError, KeyError, TypeError):
+        return api_error(400, "embeddings request needs an 'input'")
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    native = {"text-embedding-3-large": 3072}.get(str(body.get("model")), 1536)
+    dims = int(body.get("dimensions") or native)
+    data = []
+    for i, text in enumerate(texts):
+        seed = int.from_bytes(hashlib.sha256(str(text).encode()).digest()[:8], "little")
+        vector = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
+        vector /= np.linalg.norm(vector)
+        if body.get("encoding_format") == "base64":
+            embedding: Any = base64.b64encode(vector.tobytes()).decode()
+        else:
+            embedding = vector.tolist()
+        data.append({"object": "embedding", "index": i, "embedding": embedding})
+    usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+    return httpx2.Response(
+        200,
+        json={"object": "list", "data": data, "model": body.get("model"), "usage": usage},
+    )
