@@ -18,6 +18,9 @@ from .exceptions import (
 )
 from .governance.decision import Decision, ExecutionEvent, ProposedAction
 from .governance.gate import Governance
+from .governance.outbox import OutcomeOutbox
+from .governance.remote import RemoteEvaluator
+from .governance.rules import LocalRulesEvaluator
 from .governed_client import GovernedClient
 from .memory import (
     Embedder,
@@ -56,14 +59,17 @@ __all__ = [
     "HashingEmbedder",
     "InMemoryMemoryStore",
     "Invocation",
+    "LocalRulesEvaluator",
     "Memory",
     "MemoryManager",
     "MemoryRequest",
     "MemoryStore",
     "ModelCall",
     "OpenAIEmbedder",
+    "OutcomeOutbox",
     "PolicyError",
     "ProposedAction",
+    "RemoteEvaluator",
     "RunResult",
     "RunStatus",
     "SQLiteMemoryStore",

@@ -44,6 +44,14 @@ from .evaluator import (
     most_restrictive,
 )
 from .gate import ApprovalHandler, DecisionHook, Governance
+from .outbox import OutcomeOutbox
+from .remote import (
+    FAILURE_KINDS,
+    BreakerPolicy,
+    RemoteEvaluator,
+    RemoteEvent,
+    RetryPolicy,
+)
 from .rules import (
     HistoryProvider,
     InMemoryHistory,
@@ -56,12 +64,14 @@ from .shadow import Shadow, ShadowDifference
 __all__ = [
     "ENFORCEMENT_MODES",
     "EVENT_STATUSES",
+    "FAILURE_KINDS",
     "FAIL_MODES",
     "MODES",
     "OUTCOMES",
     "RECOMMENDATIONS",
     "ActionMetadata",
     "ApprovalHandler",
+    "BreakerPolicy",
     "Decision",
     "DecisionHook",
     "EnforcementMode",
@@ -78,11 +88,15 @@ __all__ = [
     "Mode",
     "MostRestrictive",
     "Outcome",
+    "OutcomeOutbox",
     "PolicyEvaluator",
     "PolicyLoadError",
     "PolicyProblem",
     "ProposedAction",
     "Recommendation",
+    "RemoteEvaluator",
+    "RemoteEvent",
+    "RetryPolicy",
     "RiskTierEvaluator",
     "RuleEvaluationError",
     "Shadow",

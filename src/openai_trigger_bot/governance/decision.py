@@ -279,8 +279,9 @@ class ExecutionEvent(BaseModel):
         output: The action's return value as JSON data, when it ran.
         error: What went wrong, for ``tool_error``, ``invalid`` and failures.
         message_to_model: The text sent back to the model as the tool output.
-        failure: Which evaluator failure happened (``"evaluator_error"``, ``"timeout"``,
-            ``"circuit_open"``, ``"malformed"``...), when one did.
+        failure: Which evaluator failure happened, when one did: ``"evaluator_error"`` (a
+            local evaluator raised), or a remote kind: ``"timeout"``, ``"transport_error"``,
+            ``"http_error"``, ``"malformed"``, ``"circuit_open"``, ``"no_decision"``.
         started_at: Epoch seconds when the gate took the call.
         decision_ms: Time spent deciding.
         duration_ms: Time from taking the call to its outcome, decision included.

@@ -130,7 +130,8 @@ class Breaker:
                     cb._excluded_exceptions.append(exclusion)  # accepts callables, unlike add_*
         cb.add_listener(_StateListener(on_state_change))
         self.circuit: pybreaker.CircuitBreaker = cb
-        self._lock = threading.Lock()
+        # Re-entrant: state listeners (user callbacks) run during admission, under this lock.
+        self._lock = threading.RLock()
         self._trial_running = False
 
     @property

@@ -1,11 +1,8 @@
 """``RemoteEvaluator``: a policy decision service over HTTP, with retries and a breaker.
 
-One decision, from the gate's ``await evaluator.evaluate(proposal)``::
-
-    breaker.admit()            open circuit → CircuitOpenError at once (no I/O, no retry loop)
-    tenacity retry loop        only retryable failures; bounded by attempts and the deadline
-      └ breaker admission      each attempt asks the breaker (retries are outside it)
-          └ POST + decode      per-attempt timeouts cut to the time left; answer checked
+One decision, from the gate's ``await evaluator.evaluate(proposal)``: the breaker is asked
+first (an open circuit fails at once, with no I/O), then attempt 1 runs; tenacity retries only
+retryable failures, outside the breaker, within ``decision_deadline`` (see :mod:`._driver`).
 
 **Event loops.** An ``httpx.AsyncClient`` (its pooled connections) belongs to the event loop
 it first ran on. The evaluator keeps one per running loop, created on first use in that loop
@@ -27,31 +24,26 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pybreaker
-from tenacity import AsyncRetrying, Retrying
 
 from ...exceptions import ConfigurationError
 from ..decision import Decision, ProposedAction
 from ..errors import EvaluatorError
-from ._http import Verify, client_settings, send, send_sync, timeouts
+from ._driver import Driver
+from ._http import Verify, client_settings, send, send_sync
 from ._pool import ClientPool
-from ._wire import dump_json
 from .authzen import AUTHZEN_CONFIGURATION_PATH, parse_authzen_configuration
-from .breaker import Admission, Breaker, BreakerPolicy
-from .errors import RemoteEvaluatorError, RemoteTimeoutError
+from .breaker import Breaker, BreakerPolicy
+from .errors import RemoteEvaluatorError
 from .events import EventLog, RemoteEvent
 from .opa import DEFAULT_OPA_PATH
 from .protocols import ProtocolName, WireProtocol, wire_protocol
 from .retry import RetryPolicy
 
 __all__ = ["RemoteEvaluator"]
-
-T = TypeVar("T")
-Build = Callable[[str], dict[str, Any]]
-Parse = Callable[[Any, str], T]
 
 
 class RemoteEvaluator:
@@ -72,7 +64,11 @@ class RemoteEvaluator:
         connect_timeout: Seconds to connect.
         read_timeout: Seconds to wait for each read (and write).
         decision_deadline: Seconds for a whole decision, retries included.
-        max_connections: Pooled connections per client (all kept alive).
+        max_connections: Pooled connections per client (all kept alive). Small on purpose:
+            httpcore checks every pooled connection on each request; on loopback, 32
+            concurrent decisions over 8 connections took less than half the client CPU per
+            decision that they took over 32. Raise it for a slow, scaled-out service (calls
+            beyond it wait for a connection, within the deadline).
         retry: Which failures are retried and how (:class:`~.retry.RetryPolicy`).
         breaker: Breaker settings (:class:`~.breaker.BreakerPolicy`) or an existing
             ``pybreaker.CircuitBreaker`` (it gets our exclusions and a listener added).
@@ -85,6 +81,14 @@ class RemoteEvaluator:
         sleep: The async sleep between attempts.
         sleep_sync: The sync sleep between attempts.
         max_events: How many recent events ``events`` keeps.
+
+    Attributes:
+        wire: The wire format spoken.
+        name: The evaluator's name.
+        events: Recent :class:`~.events.RemoteEvent` records.
+        breaker: The ``pybreaker.CircuitBreaker`` (``breaker.open()``/``close()`` work).
+
+    Settings are fixed at construction; build a new evaluator to change them.
 
     Raises:
         ConfigurationError: A bad URL, protocol, OPA path, CA bundle or timeout.
@@ -105,7 +109,7 @@ class RemoteEvaluator:
         connect_timeout: float = 0.25,
         read_timeout: float = 1.0,
         decision_deadline: float = 2.0,
-        max_connections: int = 64,
+        max_connections: int = 8,
         retry: RetryPolicy | None = None,
         breaker: BreakerPolicy | pybreaker.CircuitBreaker | None = None,
         on_event: Callable[[RemoteEvent], object] | None = None,
@@ -137,15 +141,21 @@ class RemoteEvaluator:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
         )
-        self._clock = clock
-        self._sleep = sleep
-        self._sleep_sync = sleep_sync
         self._log = EventLog(self.name, clock, on_event, maxlen=max_events)
         self._breaker = Breaker(breaker or BreakerPolicy(), self._log.state_changed, name=self.name)
-        self._retry_if = self.retry.retryable()
-        self._wait = self.retry.wait()
         self._pool = ClientPool(self._settings, transport)
-        self._urls: dict[str, httpx.URL] = {}
+        self._driver = Driver(
+            name=self.name,
+            base_url=self.base_url,
+            pool=self._pool,
+            breaker=self._breaker,
+            retry=self.retry,
+            log=self._log,
+            clock=clock,
+            sleep=sleep,
+            sleep_sync=sleep_sync,
+            timeouts=(connect_timeout, read_timeout, decision_deadline),
+        )
 
     # -- inspection ------------------------------------------------------------------------
 
@@ -173,7 +183,7 @@ class RemoteEvaluator:
             RemoteEvaluatorError: A subclass naming the failure kind (see :mod:`.errors`).
         """
         wire = self.wire
-        return await self._exchange(
+        return await self._driver.run(
             wire.path, lambda rid: wire.encode(proposal, rid), self._decode_one
         )
 
@@ -184,7 +194,7 @@ class RemoteEvaluator:
             RemoteEvaluatorError: A subclass naming the failure kind (see :mod:`.errors`).
         """
         wire = self.wire
-        return self._exchange_sync(
+        return self._driver.run_sync(
             wire.path, lambda rid: wire.encode(proposal, rid), self._decode_one
         )
 
@@ -213,7 +223,7 @@ class RemoteEvaluator:
                 results.append(answer)
             return results
         try:
-            decoded = await self._exchange(
+            decoded = await self._driver.run(
                 batch_path,
                 lambda rid: wire.encode_batch(proposals, rid),
                 lambda data, rid: wire.decode_batch(
@@ -226,107 +236,6 @@ class RemoteEvaluator:
 
     def _decode_one(self, data: Any, request_id: str) -> Decision:
         return self.wire.decode(data, request_id=request_id, evaluator=self.name)
-
-    # -- the two drivers (async and sync) of one exchange ----------------------------------
-
-    def _start(self) -> tuple[float, Admission]:
-        deadline = self._clock() + self.decision_deadline
-        try:
-            return deadline, self._breaker.admit()
-        except RemoteEvaluatorError as exc:
-            self._log.failed(exc)
-            raise
-
-    async def _exchange(self, path: str, build: Build, parse: Parse[T]) -> T:
-        deadline, first = self._start()
-        admission: Admission | None = first  # taken before the retry loop: see the docstring
-        request_id = uuid.uuid4().hex
-        body: bytes | None = None
-        try:
-            async for attempt in AsyncRetrying(
-                stop=self.retry.stop(deadline, self._clock, self._breaker.is_open),
-                wait=self._wait,
-                retry=self._retry_if,
-                sleep=self._sleep,
-                before_sleep=self._log.retrying,
-                reraise=True,
-            ):
-                with attempt:
-                    current, admission = admission or self._breaker.admit(), None
-                    with current:
-                        body = body or dump_json(build(request_id))
-                        data = await self._send(path, body, request_id, deadline)
-                        return parse(data, request_id)
-        except RemoteEvaluatorError as exc:
-            self._log.failed(exc)
-            raise
-        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-    def _exchange_sync(self, path: str, build: Build, parse: Parse[T]) -> T:
-        deadline, first = self._start()
-        admission: Admission | None = first
-        request_id = uuid.uuid4().hex
-        body: bytes | None = None
-        try:
-            for attempt in Retrying(
-                stop=self.retry.stop(deadline, self._clock, self._breaker.is_open),
-                wait=self._wait,
-                retry=self._retry_if,
-                sleep=self._sleep_sync,
-                before_sleep=self._log.retrying,
-                reraise=True,
-            ):
-                with attempt:
-                    current, admission = admission or self._breaker.admit(), None
-                    with current:
-                        body = body or dump_json(build(request_id))
-                        data = self._send_sync(path, body, request_id, deadline)
-                        return parse(data, request_id)
-        except RemoteEvaluatorError as exc:
-            self._log.failed(exc)
-            raise
-        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
-
-    def _url(self, path: str) -> httpx.URL:
-        # Parsed once per endpoint: httpx would otherwise parse and merge it on every request.
-        url = self._urls.get(path)
-        if url is None:
-            absolute = path.startswith(("http://", "https://"))
-            url = self._urls[path] = httpx.URL(path if absolute else self.base_url + path)
-        return url
-
-    def _remaining(self, deadline: float, request_id: str) -> float:
-        remaining = deadline - self._clock()
-        if remaining <= 0:
-            raise RemoteTimeoutError(
-                "decision deadline passed", phase="deadline", request_id=request_id
-            )
-        return remaining
-
-    async def _send(self, path: str, body: bytes, request_id: str, deadline: float) -> Any:
-        remaining = self._remaining(deadline, request_id)
-        return await send(
-            self._pool.async_client(),
-            "POST",
-            self._url(path),
-            body=body,
-            request_id=request_id,
-            evaluator=self.name,
-            timeout=timeouts(self.connect_timeout, self.read_timeout, remaining),
-            within=remaining,
-        )
-
-    def _send_sync(self, path: str, body: bytes, request_id: str, deadline: float) -> Any:
-        remaining = self._remaining(deadline, request_id)
-        return send_sync(
-            self._pool.sync_client(),
-            "POST",
-            self._url(path),
-            body=body,
-            request_id=request_id,
-            evaluator=self.name,
-            timeout=timeouts(self.connect_timeout, self.read_timeout, remaining),
-        )
 
     # -- discovery and lifecycle -----------------------------------------------------------
 

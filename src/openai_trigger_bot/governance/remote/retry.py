@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from tenacity import (
     RetryCallState,
     retry_if_exception,
-    retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
     wait_random,
@@ -127,13 +126,15 @@ class RetryPolicy:
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"RetryPolicy.{name} must be >= 0")
 
+    def is_retryable(self, exc: BaseException) -> bool:
+        """Whether a failed attempt may be retried (see the module docstring)."""
+        if isinstance(exc, (RemoteTimeoutError, RemoteTransportError)):
+            return True
+        return isinstance(exc, RemoteHTTPError) and exc.status_code in self.statuses
+
     def retryable(self) -> retry_base:
-        """The tenacity retry predicate."""
-        return retry_if_exception_type(
-            (RemoteTimeoutError, RemoteTransportError)
-        ) | retry_if_exception(
-            lambda exc: isinstance(exc, RemoteHTTPError) and exc.status_code in self.statuses
-        )
+        """The tenacity retry predicate (:meth:`is_retryable`)."""
+        return retry_if_exception(self.is_retryable)
 
     def stop(
         self, deadline: float, clock: Callable[[], float], circuit_open: Callable[[], bool]
