@@ -535,3 +535,56 @@ def test_unknown_fail_mode_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="'sometimes'"):
         Bot(name="b", client=ScriptedResponses([]).client(), fail_modes={"timeout": "sometimes"})  # type: ignore[dict-item]
+
+
+class Batching:
+    """An evaluator with evaluate_batch: several calls of one response arrive together."""
+
+    name = "batching"
+
+    def __init__(self, answers: list[Any]) -> None:
+        self.answers = answers
+        self.batches: list[list[str]] = []
+
+    def evaluate(self, proposal: ProposedAction) -> Decision:
+        raise AssertionError("single evaluation should not be used for several calls")
+
+    async def evaluate_batch(self, proposals: list[ProposedAction]) -> list[Any]:
+        self.batches.append([p.call_id for p in proposals])
+        return self.answers
+
+
+def test_several_calls_are_decided_in_one_batch() -> None:
+    evaluator = Batching(
+        [Decision(recommendation="proceed"), "not a decision", EvaluatorError("item failed")]
+    )
+    bot, _ = make(
+        [
+            [function_call("escalate", {"note": str(i)}, call_id=f"c{i}") for i in range(3)],
+            [message("x")],
+        ],
+        actions=[escalate],
+        policy=evaluator,
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert evaluator.batches == [["c0", "c1", "c2"]]
+    assert [(e.status, e.failure) for e in result.events] == [
+        ("executed", None),
+        ("blocked", "malformed"),
+        ("blocked", "evaluator_error"),
+    ]
+
+
+def test_a_batch_of_the_wrong_length_blocks_every_call() -> None:
+    evaluator = Batching([Decision(recommendation="proceed")])
+    bot, _ = make(
+        [
+            [function_call("escalate", {"note": "a"}), function_call("escalate", {"note": "b"})],
+            [message("x")],
+        ],
+        actions=[escalate],
+        policy=evaluator,
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert ran == []
+    assert [e.failure for e in result.events] == ["malformed", "malformed"]

@@ -96,7 +96,10 @@ def test_a_healthy_service_decides_each_call(service: FakeDecisionService) -> No
     assert (ok.status, blocked.status) == ("executed", "blocked")
     assert ok.decision.evaluator == "remote-native" and ok.decision.policy_version == "v9"
     assert blocked.decision.reason == "too big"
-    (sent,) = [r.body["proposal"] for r in service.requests if r.body["proposal"]["target"] == "c0"]
+    # the two calls of one model response went to the service as one batch
+    (batch,) = service.requests
+    assert batch.path == "/v1/decisions:batch" and len(batch.body["proposals"]) == 2
+    (sent,) = [p for p in batch.body["proposals"] if p["target"] == "c0"]
     assert (sent["action"], sent["value"], sent["target"], sent["bot"]) == (
         "issue_refund",
         20,
@@ -133,17 +136,20 @@ def test_fail_closed_runs_nothing_while_the_service_fails(
     service.fault = fault
     evaluator = remote(service, protocol="opa" if fault.undefined else "native")
     try:
-        first = run(evaluator, [1, 2, 3])  # three calls in one response, gated concurrently
+        first = run(evaluator, [1, 2, 3])  # three calls in one response: one batch decision
+        second = run(evaluator, [4])  # fail_max=2: a counted failure here opens the circuit
         asked = service.request_count
-        second = run(evaluator, [4])
+        third = run(evaluator, [5])
     finally:
         evaluator.close()
     assert ran == []
-    assert [e.status for e in [*first.events, *second.events]] == ["blocked"] * 4
-    assert all(e.decision is None for e in first.events)
-    # fail_max=2: the calls fail on their own until the circuit opens, then short-circuit
-    assert kind in {e.failure for e in first.events} <= {kind, "circuit_open"}
-    assert second.events[0].failure == then
+    events = [*first.events, *second.events, *third.events]
+    assert [e.status for e in events] == ["blocked"] * 5
+    assert all(e.decision is None for e in events)
+    # the calls fail on their own (retries count too) until the circuit opens
+    assert kind in {e.failure for e in first.events}
+    assert {e.failure for e in [*first.events, *second.events]} <= {kind, "circuit_open"}
+    assert third.events[0].failure == then
     if then == "circuit_open":
         assert service.request_count == asked  # the open circuit sent nothing
 

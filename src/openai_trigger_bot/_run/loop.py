@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
-from ..governance.gate import Governance, Verdict, decide, notify
+from ..governance.gate import Governance, Verdict, decide_all, notify
 from ..memory.manager import MemoryManager
 from ..memory.request import MemoryRequest
 from ..models.base import ModelError, ModelResponse, ResponsesModel
@@ -263,16 +263,10 @@ async def _run_calls(
 
 
 async def _decide_all(spec: RunSpec, valid: list[ValidCall]) -> dict[int, Verdict]:
-    """The gate's verdict for each valid call (concurrently when there are several)."""
+    """The gate's verdict for each valid call (one batch for several, when the evaluator can)."""
     gov = spec.governance
     assert gov is not None
-
-    def one(v: ValidCall) -> Coroutine[Any, Any, Verdict]:
-        return decide(
-            gov, v, bot=spec.bot, trigger=spec.trigger, run_id=spec.run_id, allowed=spec.allowed
-        )
-
-    if len(valid) == 1:
-        return {id(valid[0]): await one(valid[0])}
-    verdicts = await asyncio.gather(*(one(v) for v in valid))
+    verdicts = await decide_all(
+        gov, valid, bot=spec.bot, trigger=spec.trigger, run_id=spec.run_id, allowed=spec.allowed
+    )
     return {id(v): verdict for v, verdict in zip(valid, verdicts, strict=True)}

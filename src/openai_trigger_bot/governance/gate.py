@@ -9,10 +9,11 @@ never a silent allow.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,7 +28,7 @@ from .decision import (
 )
 from .defaults import RiskTierEvaluator
 from .enforcement import outcome_for, outcome_for_failure
-from .errors import EvaluatorError
+from .errors import EvaluatorError, MalformedDecisionError
 from .evaluator import PolicyEvaluator, evaluate
 from .outbox import OutcomeOutbox
 from .rules.history import HistoryProvider
@@ -35,7 +36,14 @@ from .rules.history import HistoryProvider
 if TYPE_CHECKING:
     from .._run.calls import ValidCall
 
-__all__ = ["ApprovalHandler", "DecisionHook", "Governance", "Verdict", "decide", "notify"]
+__all__ = [
+    "ApprovalHandler",
+    "DecisionHook",
+    "Governance",
+    "Verdict",
+    "decide_all",
+    "notify",
+]
 
 log = logging.getLogger("openai_trigger_bot.governance")
 
@@ -159,40 +167,91 @@ def propose(
     )
 
 
-async def decide(
+async def decide_all(
     gov: Governance,
-    valid: ValidCall,
+    valid: Sequence[ValidCall],
     *,
     bot: str,
     trigger: str,
     run_id: str,
     allowed: Mapping[str, object],
-) -> Verdict:
-    """Propose, decide and map one validated call to an outcome (approval asked if needed)."""
-    try:
-        proposal = propose(gov, valid, bot=bot, trigger=trigger, run_id=run_id)
-    except ValueError as exc:
-        return Verdict(
-            "tool_error",
-            None,
-            error=str(exc),
-            message=f"Error: {valid.action.name} could not be checked, so it was not run.",
-        )
+) -> list[Verdict]:
+    """The verdicts for the validated calls of one model response, in order.
+
+    Several calls go to an evaluator with ``evaluate_batch`` (a remote service: one request,
+    e.g. AuthZEN's batch endpoint) together; otherwise each is evaluated, concurrently.
+    """
+    verdicts: list[Verdict | None] = []
+    proposals: list[tuple[int, ProposedAction]] = []
+    for i, v in enumerate(valid):
+        try:
+            proposals.append((i, propose(gov, v, bot=bot, trigger=trigger, run_id=run_id)))
+            verdicts.append(None)
+        except ValueError as exc:
+            message = f"Error: {v.action.name} could not be checked, so it was not run."
+            verdicts.append(Verdict("tool_error", None, error=str(exc), message=message))
     t0 = time.perf_counter()
-    try:
-        decision = await evaluate(gov.evaluator, proposal)
-    except Exception as exc:
-        ms = (time.perf_counter() - t0) * 1000
-        failure = exc.failure if isinstance(exc, EvaluatorError) else "evaluator_error"
+    answers = await _evaluate_all(gov.evaluator, [p for _, p in proposals])
+    ms = (time.perf_counter() - t0) * 1000
+    for (i, proposal), answer in zip(proposals, answers, strict=True):
+        verdicts[i] = await _verdict(gov, valid[i], proposal, answer, ms, allowed)
+    return [v for v in verdicts if v is not None]
+
+
+async def _evaluate_all(
+    evaluator: PolicyEvaluator, proposals: Sequence[ProposedAction]
+) -> Sequence[Decision | BaseException]:
+    if not proposals:
+        return []
+    batch = getattr(evaluator, "evaluate_batch", None)
+    if len(proposals) > 1 and batch is not None:
+        try:
+            answers = await batch(proposals)
+            if len(answers) == len(proposals):
+                return [checked(evaluator, a) for a in answers]
+            return [MalformedDecisionError("batch answer of the wrong length")] * len(proposals)
+        except Exception as exc:
+            return [exc] * len(proposals)
+    if len(proposals) == 1:
+        try:
+            return [await evaluate(evaluator, proposals[0])]
+        except Exception as exc:
+            return [exc]
+    return await asyncio.gather(
+        *(evaluate(evaluator, p) for p in proposals), return_exceptions=True
+    )
+
+
+def checked(evaluator: PolicyEvaluator, answer: object) -> Decision | BaseException:
+    """A batch item: a Decision, an error, or (anything else) a malformed-answer error."""
+    if isinstance(answer, (Decision, BaseException)):
+        return answer
+    return MalformedDecisionError(
+        f"evaluator {evaluator.name!r} returned {type(answer).__name__}, not a Decision"
+    )
+
+
+async def _verdict(
+    gov: Governance,
+    valid: ValidCall,
+    proposal: ProposedAction,
+    answer: Decision | BaseException,
+    ms: float,
+    allowed: Mapping[str, object],
+) -> Verdict:
+    if isinstance(answer, BaseException):
+        if not isinstance(answer, Exception):  # cancellation and exits are not outcomes
+            raise answer
+        failure = answer.failure if isinstance(answer, EvaluatorError) else "evaluator_error"
         fail_mode = valid.action.fail_mode or gov.fail_modes.get(failure, gov.fail_mode)
         outcome = outcome_for_failure(fail_mode, gov.enforcement)
-        error = f"{failure}: {type(exc).__name__}: {exc}"[:300]
+        error = f"{failure}: {type(answer).__name__}: {answer}"[:300]
         if outcome == "execute":
             return Verdict("execute", proposal, failure=failure, error=error, decision_ms=ms)
         return Verdict(
             "block", proposal, failure=failure, error=error, decision_ms=ms, message=UNAVAILABLE
         )
-    ms = (time.perf_counter() - t0) * 1000
+    decision = answer
     outcome = outcome_for(decision, gov.enforcement)
     if outcome == "execute":
         return Verdict("execute", proposal, decision, decision_ms=ms)
