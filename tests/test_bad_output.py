@@ -255,3 +255,39 @@ def test_scripted_api_refuses_unstored_chaining() -> None:
             body={"model": "m", "previous_response_id": prev, "input": []},
             cast_to=httpx2.Response,
         )
+
+
+def test_a_response_with_fields_of_the_wrong_type_ends_with_error(kit: Kit) -> None:
+    from openai_trigger_bot.testing import response_body
+
+    body = response_body([])
+    body["output"] = 5
+    scripted = ScriptedResponses([body])
+    bot = kit.make_bot(scripted)
+    result = bot.run(invoke(bot))
+    assert result.status == "error"
+    assert "malformed response" in (result.error or "")
+
+
+def test_a_model_backend_that_raises_anything_ends_with_error(kit: Kit) -> None:
+    class Broken:
+        async def create(self, body: dict[str, object], *, timeout: float | None) -> object:
+            raise RuntimeError("bound to a different event loop")
+
+    bot = Bot(name="b", model=Broken(), settings=BotSettings())  # type: ignore[arg-type]
+    bot.register_actions(kit.send_message)
+
+    @bot.trigger("t", prompt="p")
+    def t() -> dict[str, str]:
+        return {}
+
+    result = bot.run(t())
+    assert result.status == "error"
+    assert "RuntimeError" in (result.error or "")
+
+
+def test_governance_options_beside_a_prebuilt_governance_are_refused() -> None:
+    from openai_trigger_bot import ConfigurationError, Governance
+
+    with pytest.raises(ConfigurationError, match="go into Governance"):
+        Bot(name="b", model=object(), governance=Governance(), fail_mode="open")  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -588,3 +588,123 @@ def test_a_batch_of_the_wrong_length_blocks_every_call() -> None:
     result = bot.run(bot.triggers["t"]())
     assert ran == []
     assert [e.failure for e in result.events] == ["malformed", "malformed"]
+
+
+def test_a_rate_limit_holds_within_one_response() -> None:
+    """Six refunds in one response: the velocity rule sees the earlier calls of the response."""
+    bot, _ = make(
+        [
+            [function_call("issue_refund", {"customer": "c", "amount": 1}) for _ in range(6)],
+            [message("x")],
+        ],
+        actions=[issue_refund],
+        policy=refunds(),
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert [e.status for e in result.events] == ["executed", "executed", *["approval_required"] * 4]
+    assert len(ran) == 2
+
+
+def test_secrets_stay_out_of_extractors_truncations_escapes_and_numbers() -> None:
+    token = 'sk-"quoted"\\-SECRET-0123456789-abcdefghijklmnop'
+    seen: list[ProposedAction] = []
+
+    @action(
+        secret=["token", "pin"],
+        metadata_from_args=lambda a: dict(a),
+        target_from_args=lambda a: a["token"],
+    )
+    def risky(token: str, pin: int, mode: Literal["a", "b"]) -> dict[str, object]:
+        """Uses secrets.
+
+        Args:
+            token: A token.
+            pin: A PIN.
+            mode: A mode.
+        """
+        ran.append(("risky", {}))
+        if mode == "b":
+            raise RuntimeError("x" * 230 + token)
+        return {"echo": token, "pin": pin, "json": json.dumps({"t": token})}
+
+    recorder = Recorder(StaticEvaluator(Decision(recommendation="proceed")))
+    recorder.seen = seen
+    bot, scripted = make(
+        [
+            [
+                function_call("risky", {"token": token, "pin": 987654, "mode": "a"}),
+                function_call("risky", {"token": token, "pin": 987654, "mode": "b"}),
+                function_call("risky", {"token": token, "pin": "x" + token, "mode": "c"}),
+            ],
+            [message("x")],
+        ],
+        actions=[risky],
+        policy=recorder,
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert [e.status for e in result.events] == ["executed", "tool_error", "invalid"]
+    assert result.action_calls[0].ok  # a numeric secret in the output is redacted, not an error
+    everything = result.model_dump_json() + json.dumps(outputs(scripted))
+    everything += "".join(p.model_dump_json() for p in seen)
+    for fragment in (token, token[:30], json.dumps(token)[1:-1], "987654"):
+        assert fragment not in everything, fragment
+
+
+def test_a_validator_that_raises_anything_is_an_invalid_call() -> None:
+    from pydantic import BaseModel, field_validator
+
+    class Ref(BaseModel):
+        value: str
+
+        @field_validator("value")
+        @classmethod
+        def split(cls, v: str) -> str:
+            return v.split(":")[1]  # IndexError on bad input: not a ValueError
+
+    @action
+    def use_ref(ref: Ref) -> str:
+        """Use a reference.
+
+        Args:
+            ref: The reference.
+        """
+        ran.append(("use_ref", {}))
+        return ref.value
+
+    bot, scripted = make(
+        [[function_call("use_ref", {"ref": {"value": "no-colon"}})], [message("x")]],
+        actions=[use_ref],
+    )
+    result = bot.run(bot.triggers["t"]())
+    assert ran == [] and result.status == "completed"
+    assert result.events[0].status == "invalid"
+    assert "IndexError" in outputs(scripted)[0]
+
+
+def test_the_run_deadline_bounds_a_hung_decision() -> None:
+    import asyncio
+    import time as _time
+
+    class Hung:
+        name = "hung"
+
+        async def evaluate(self, proposal: ProposedAction) -> Decision:
+            await asyncio.sleep(30)
+            return Decision(recommendation="proceed")
+
+    scripted = ScriptedResponses([[function_call("escalate", {"note": "n"})], [message("x")]])
+    bot = Bot(
+        name="b", client=scripted.async_client(), settings=BotSettings(timeout_s=0.3), policy=Hung()
+    )
+    bot.register_actions(escalate)
+
+    @bot.trigger("t", prompt="p", hidden_actions=[escalate])
+    def t() -> dict[str, str]:
+        return {}
+
+    started = _time.monotonic()
+    result = bot.run(t())
+    assert _time.monotonic() - started < 5
+    assert ran == []
+    assert (result.events[0].status, result.events[0].failure) == ("blocked", "timeout")
+    assert result.status == "deadline"

@@ -14,7 +14,7 @@ import json
 import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,7 @@ class FunctionSchema:
     _defaults: dict[str, Any] = field(repr=False, compare=False)
     _names: frozenset[str] = field(repr=False, compare=False)
     _tags: frozenset[str] = field(repr=False, compare=False)
+    _hidden: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Validate the model's (JSON-decoded) arguments into the kwargs to call with.
@@ -89,7 +90,9 @@ class FunctionSchema:
         try:
             kwargs: dict[str, Any] = self._adapter.validator.validate_python(data)
         except ValidationError as exc:
-            raise ArgumentsError(_format_errors(exc, self._names, self._tags)) from None
+            raise ArgumentsError(
+                _format_errors(exc, self._names, self._tags, self._hidden)
+            ) from None
         for name, default in self._defaults.items():
             if name not in kwargs:
                 kwargs[name] = default
@@ -108,13 +111,19 @@ class FunctionSchema:
         return dict(dumped)
 
 
-def function_schema(fn: Callable[..., Any], *, description: str | None = None) -> FunctionSchema:
+def function_schema(
+    fn: Callable[..., Any],
+    *,
+    description: str | None = None,
+    secret: Collection[str] = (),
+) -> FunctionSchema:
     """Build the strict tool schema and the argument validator of ``fn``.
 
     Args:
         fn: The action function. Every parameter must be named (no ``*args``, ``**kwargs``
             or positional-only parameters) and type-annotated with a JSON-expressible type.
         description: Overrides the description taken from the docstring.
+        secret: Parameters whose input is never echoed in validation errors.
 
     Returns:
         The schema, descriptions and validator.
@@ -169,6 +178,7 @@ def function_schema(fn: Callable[..., Any], *, description: str | None = None) -
         _defaults=defaults,
         _names=_property_names(schema),
         _tags=frozenset(schema.get("$defs") or ()),
+        _hidden=frozenset(secret),
     )
 
 
@@ -336,7 +346,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_INPUT_CHARS else text[: _MAX_INPUT_CHARS - 3] + "..."
 
 
-def _format_errors(exc: ValidationError, names: frozenset[str], tags: frozenset[str]) -> str:
+def _format_errors(
+    exc: ValidationError,
+    names: frozenset[str],
+    tags: frozenset[str],
+    hidden: frozenset[str] = frozenset(),
+) -> str:
     problems: dict[str, list[str]] = {}
     inputs: dict[str, str] = {}
     for error in exc.errors(include_url=False, include_context=False):
@@ -351,7 +366,8 @@ def _format_errors(exc: ValidationError, names: frozenset[str], tags: frozenset[
             text = msg[:1].lower() + msg[1:]
             if len(text) > _MAX_MESSAGE_CHARS:
                 text = text[: _MAX_MESSAGE_CHARS - 3] + "..."
-            inputs.setdefault(loc, f" (got {_short(error['input'])})")
+            if not (error["loc"] and error["loc"][0] in hidden):  # never echo a secret's input
+                inputs.setdefault(loc, f" (got {_short(error['input'])})")
         texts = problems.setdefault(loc, [])
         if text not in texts:
             texts.append(text)

@@ -111,7 +111,9 @@ class Action(Generic[R]):
                 f"invalid action name {tool_name!r}: use 1-64 letters, digits, '_' or '-' "
                 "(pass name=... to @action)"
             )
-        schema: FunctionSchema = function_schema(fn, description=description)
+        if isinstance(secret, str):
+            secret = (secret,)
+        schema: FunctionSchema = function_schema(fn, description=description, secret=secret)
         self.fn = fn
         self.name = tool_name
         self.description = schema.description
@@ -136,8 +138,6 @@ class Action(Generic[R]):
             )
         if isinstance(tags, str):
             tags = (tags,)
-        if isinstance(secret, str):
-            secret = (secret,)
         unknown = [p for p in secret if p not in params]
         if unknown:
             raise ActionDefinitionError(
@@ -151,6 +151,15 @@ class Action(Generic[R]):
         self.metadata = ActionMetadata(
             system=system, risk=risk, environment=environment, tags=tuple(tags)
         )
+        for what, spec in (
+            ("value_from_args", value_from_args),
+            ("target_from_args", target_from_args),
+        ):
+            if isinstance(spec, str) and spec in secret:
+                raise ActionDefinitionError(
+                    f"action {tool_name!r}: {what}={spec!r} names a secret parameter; a policy "
+                    "would see the secret"
+                )
         self.value_from_args = _extractor(value_from_args, "value_from_args", tool_name, params)
         self.target_from_args = _extractor(target_from_args, "target_from_args", tool_name, params)
         self.metadata_from_args = metadata_from_args

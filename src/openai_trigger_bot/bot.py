@@ -49,7 +49,9 @@ class Bot:
     Args:
         name: The bot's name (part of the default ``prompt_cache_key``).
         client: An ``OpenAI`` or ``AsyncOpenAI`` client. Omit it to pass ``model=`` instead,
-            or to create an ``AsyncOpenAI()`` from the environment on first run.
+            or to create an ``OpenAI()`` from the environment on first run. An ``AsyncOpenAI``
+            client is bound to the event loop it first ran on: use it from one loop (one
+            thread's ``Bot.run``, or ``Bot.arun`` on one loop); a sync client works anywhere.
         settings: Model, instructions and budgets.
         model: A custom :class:`~openai_trigger_bot.models.ResponsesModel` (instead of a client).
         policy: The evaluator that decides on every call: a
@@ -141,10 +143,11 @@ class Bot:
             )
         elif any(
             x is not None for x in (policy, approval_handler, on_decision, outbox, fail_modes)
-        ):
+        ) or (enforcement, fail_mode, actor, domain) != ("enforced", "closed", None, None):
             raise ConfigurationError(
-                "policy/approval_handler/on_decision go into Governance(...) when governance= "
-                "is given, and mean nothing with governed=False"
+                "the governance options (policy, enforcement, fail_mode, approval_handler, ...) "
+                "go into Governance(...) when governance= is given, and mean nothing with "
+                "governed=False"
             )
         self.governance: Governance | None = governance
 
@@ -212,7 +215,7 @@ class Bot:
         Raises:
             UsageError: Called inside a running event loop, or with a foreign invocation.
         """
-        return run_sync(self._run_inline(invocation))
+        return self.run_spec(self._spec(invocation))
 
     async def arun(self, invocation: Invocation) -> RunResult:
         """Run a trigger invocation to its end (async). Runtime faults are outcomes, not errors.
@@ -222,12 +225,21 @@ class Bot:
         """
         return await run_loop(self._spec(invocation))
 
-    async def _run_inline(self, invocation: Invocation) -> RunResult:
-        token = inline_sync_calls.set(True)
-        try:
-            return await run_loop(self._spec(invocation))
-        finally:
-            inline_sync_calls.reset(token)
+    def run_spec(self, spec: RunSpec) -> RunResult:
+        """Run a prepared spec synchronously on this thread's private event loop.
+
+        Nothing else runs on that loop while a model call is in flight, so a sync client is
+        called inline there instead of in a worker thread.
+        """
+
+        async def inline() -> RunResult:
+            token = inline_sync_calls.set(True)
+            try:
+                return await run_loop(spec)
+            finally:
+                inline_sync_calls.reset(token)
+
+        return run_sync(inline())
 
     def request_preview(self, invocation: Invocation) -> dict[str, Any]:
         """The first request body a run of this invocation would send (for inspection)."""
@@ -331,7 +343,9 @@ class Bot:
     def _model_backend(self) -> ResponsesModel:
         if self._model is None:
             try:
-                self._model = OpenAIResponsesModel(openai.AsyncOpenAI())
+                # A sync client works from every thread (Bot.run) and every loop (Bot.arun
+                # calls it in a worker thread); an AsyncOpenAI one is bound to one event loop.
+                self._model = OpenAIResponsesModel(openai.OpenAI())
             except openai.OpenAIError as exc:
                 raise ConfigurationError(
                     "no client given and none could be created from the environment "

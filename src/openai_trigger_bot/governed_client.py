@@ -24,7 +24,6 @@ from .actions import Action
 from .bot import Bot
 from .exceptions import UsageError
 from .governance.gate import ApprovalHandler
-from .models.openai import inline_sync_calls
 from .result import RunResult
 from .settings import BotSettings
 
@@ -110,16 +109,7 @@ class GovernedClient:
         Raises:
             UsageError: Malformed messages, or called inside a running event loop.
         """
-        spec = self._spec(messages, model, instructions, on_approval_required)
-
-        async def inline() -> RunResult:
-            token = inline_sync_calls.set(True)
-            try:
-                return await run_loop(spec)
-            finally:
-                inline_sync_calls.reset(token)
-
-        return run_sync(inline())
+        return self.bot.run_spec(self._spec(messages, model, instructions, on_approval_required))
 
     async def arun(
         self,
@@ -172,21 +162,26 @@ class GovernedClient:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _owned_client(self) -> openai.AsyncOpenAI | None:
+    def _owned_client(self) -> openai.OpenAI | openai.AsyncOpenAI | None:
         client = getattr(self.bot._model, "client", None)
-        return client if self._owns_client and isinstance(client, openai.AsyncOpenAI) else None
+        owned = self._owns_client and isinstance(client, (openai.OpenAI, openai.AsyncOpenAI))
+        return client if owned else None
 
     def close(self) -> None:
         """Close the client if this object created it (the caller's client stays open)."""
         client = self._owned_client()
-        if client is not None:
+        if isinstance(client, openai.AsyncOpenAI):
             run_sync(client.close())
+        elif client is not None:
+            client.close()
 
     async def aclose(self) -> None:
         """The async twin of :meth:`close`."""
         client = self._owned_client()
-        if client is not None:
+        if isinstance(client, openai.AsyncOpenAI):
             await client.close()
+        elif client is not None:
+            client.close()
 
     def __enter__(self) -> GovernedClient:
         return self

@@ -128,3 +128,21 @@ def test_without_a_url_reports_stay_in_the_file(tmp_path: Path) -> None:
     assert box.deliver_pending() == 0
     assert box.stats().pending == 1
     box.close()
+
+
+def test_a_locked_file_never_holds_a_run_up_nor_loses_the_report(tmp_path: Path) -> None:
+    service = Service()
+    path = tmp_path / "o.db"
+    box = _outbox(path, service)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    t0 = time.perf_counter()
+    box.add(*_event(1), bot="b")
+    assert time.perf_counter() - t0 < 1.0  # bounded by add_timeout (50 ms), not busy_timeout
+    assert box.stats().pending == 1  # kept in memory meanwhile
+    locker.execute("ROLLBACK")
+    locker.close()
+    service.up = True
+    assert box.flush(timeout=5)
+    box.close()
+    assert len(service.keys) == 1

@@ -23,8 +23,9 @@ from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
 from ..governance.decision import Decision, EventStatus, ExecutionEvent
 from ..governance.gate import Verdict
-from ..governance.redaction import redact_arguments, scrub, secret_values
+from ..governance.redaction import redact_arguments, scrub, scrub_data, secret_values
 from ..models.base import FunctionCallItem
+from ..models.openai import inline_sync_calls
 from ..result import ActionCall
 
 __all__ = ["CallResult", "ValidCall", "execute", "execute_all", "not_run", "skipped", "validate"]
@@ -156,12 +157,17 @@ def validate(
         return _result(call, "invalid", msg, error="arguments are not a JSON object")
     try:
         kwargs = action.schema.validate(raw)
-    except ArgumentsError as exc:
-        detail = scrub(str(exc), secret_values(raw, action.secret)) if action.secret else str(exc)
+        arguments = action.schema.to_jsonable(kwargs)
+    except Exception as exc:  # ArgumentsError, or a user validator that raised something else
+        detail = (
+            str(exc)
+            if isinstance(exc, ArgumentsError)
+            else (f"a validator rejected them ({type(exc).__name__})")
+        )
+        detail = scrub(detail, secret_values(raw, action.secret)) if action.secret else detail
         msg = f"Error: invalid arguments for {call.name}: {detail}. Fix them and call it again."
         args = redact_arguments(raw, action.secret)
         return _result(call, "invalid", msg, arguments=args, error=f"invalid arguments: {detail}")
-    arguments = action.schema.to_jsonable(kwargs)
     if not action.secret:
         return ValidCall(call, action, kwargs, arguments)
     return ValidCall(
@@ -214,6 +220,7 @@ async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResul
     action, call = valid.action, valid.call
     started_at = time.time()
     t0 = time.perf_counter()
+    token = inline_sync_calls.set(False)  # an action's own model calls must not block the loop
     try:
         if action.is_async:
             value = await action.fn(**valid.kwargs)
@@ -223,10 +230,13 @@ async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResul
             value = await loop.run_in_executor(
                 _EXECUTOR, functools.partial(ctx.run, action.fn, **valid.kwargs)
             )
-        text = valid.clean(output_text(value))
-        output = value if isinstance(value, str) else to_jsonable(value)
-        if valid.secrets:
-            output = text if isinstance(value, str) else json.loads(text)
+        if isinstance(value, str):
+            output: Any = valid.clean(value)
+        else:
+            output = to_jsonable(value)
+            if valid.secrets:
+                output = scrub_data(output, valid.secrets)
+        text = output_text(output)
     except ActionError as exc:
         error = valid.clean(str(exc))
         return _failed(valid, error or "the action failed", error, started_at, t0, verdict)
@@ -234,9 +244,11 @@ async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResul
         error = f"{call.name} returned {exc}"
         return _failed(valid, f"Error: {error}.", error, started_at, t0, verdict)
     except Exception as exc:
-        error = valid.clean(_short(f"{type(exc).__name__}: {exc}"))
+        error = _short(valid.clean(f"{type(exc).__name__}: {exc}"))
         msg = f"Error: {call.name} failed ({error})."
         return _failed(valid, msg, error, started_at, t0, verdict)
+    finally:
+        inline_sync_calls.reset(token)
     duration_ms = (time.perf_counter() - t0) * 1000
     record = ActionCall(
         name=call.name,

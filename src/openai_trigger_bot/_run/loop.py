@@ -17,7 +17,7 @@ from typing import Any
 
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
-from ..governance.gate import Governance, Verdict, decide_all, notify
+from ..governance.gate import UNAVAILABLE, Governance, Verdict, decide_all, notify
 from ..memory.manager import MemoryManager
 from ..memory.request import MemoryRequest
 from ..models.base import ModelError, ModelResponse, ResponsesModel
@@ -186,9 +186,17 @@ async def _call_model(
             response = await asyncio.wait_for(
                 spec.model.create(body, timeout=remaining), timeout=remaining
             )
-    except (asyncio.TimeoutError, ModelError) as exc:
-        timed_out = isinstance(exc, asyncio.TimeoutError)
-        message = "the run's deadline passed during a model call" if timed_out else str(exc)
+    except Exception as exc:  # the run ends with a status, whatever the backend raised
+        # A sync client under Bot.run cannot be cancelled: a failure after the deadline
+        # (its own timeout, or retries) is the deadline too.
+        past = remaining is not None and time.perf_counter() - t0 >= remaining
+        timed_out = isinstance(exc, asyncio.TimeoutError) or past
+        if timed_out:
+            message = "the run's deadline passed during a model call"
+        elif isinstance(exc, ModelError):
+            message = str(exc)
+        else:
+            message = f"the model backend failed: {type(exc).__name__}: {exc}"[:300]
         state.model_calls.append(
             ModelCall(
                 round=round_no,
@@ -226,28 +234,43 @@ async def _run_calls(
     """Validate every call of a response, pass the valid ones through the gate, reserve the
     action budget in the model's order, then execute what may run, concurrently.
 
+    With a history recorder (rules with ``history`` conditions), the calls of one response are
+    decided one after another and each admitted call is recorded as ``executed`` before the
+    next decision, so a rate limit sees the earlier calls of the same response.
+
     Returns the results in the model's order and the status to stop with, if any.
     """
     checked = [
         validate(c, spec.allowed, spec.known, spec.tool_list) for c in response.function_calls
     ]
     valid = [c for c in checked if isinstance(c, ValidCall)]
-    verdicts = await _decide_all(spec, valid) if spec.governance is not None else {}
-    late = deadline is not None and time.monotonic() >= deadline
-    stop: RunStatus | None = "deadline" if late else None
+    gov = spec.governance
+    recorder = gov.recorder if gov is not None else None
+    sequential = recorder is not None and len(valid) > 1
+    verdicts = await _decide(spec, valid, deadline) if gov is not None and not sequential else {}
+    stop: RunStatus | None = None
     runs: list[tuple[ValidCall, Verdict | None]] = []
     decided: dict[int, CallResult] = {}
+    recorded: set[int] = set()
     for item in valid:
+        if sequential:
+            verdicts.update(await _decide(spec, [item], deadline))
         verdict = verdicts.get(id(item))
+        late = deadline is not None and time.monotonic() >= deadline
         if verdict is not None and verdict.outcome != "execute":
             decided[id(item)] = not_run(item, verdict)
             if verdict.outcome == "approval_required" and stop is None:
                 stop = "approval_required"
         elif late:
             decided[id(item)] = skipped(item, "the run's deadline passed", verdict)
+            stop = "deadline"
         elif state.actions_used < spec.max_action_calls:
             state.actions_used += 1
             runs.append((item, verdict))
+            if recorder is not None and verdict is not None:
+                target = verdict.proposal.target if verdict.proposal is not None else None
+                recorder.record(item.action.name, "executed", target=target)
+                recorded.add(id(item))
         else:
             decided[id(item)] = skipped(item, "the run's action budget is used up", verdict)
             stop = stop or "max_action_calls"
@@ -255,18 +278,38 @@ async def _run_calls(
         for (item, _), result in zip(runs, await execute_all(runs), strict=True):
             decided[id(item)] = result
     results = [decided[id(c)] if isinstance(c, ValidCall) else c for c in checked]
-    if spec.governance is not None:
+    if gov is not None:
         for item in valid:
             proposal = verdicts[id(item)].proposal
-            await notify(spec.governance, decided[id(item)].event, proposal, bot=spec.bot)
+            event = decided[id(item)].event
+            await notify(gov, event, proposal, bot=spec.bot, recorded=id(item) in recorded)
     return results, stop
 
 
-async def _decide_all(spec: RunSpec, valid: list[ValidCall]) -> dict[int, Verdict]:
-    """The gate's verdict for each valid call (one batch for several, when the evaluator can)."""
+async def _decide(
+    spec: RunSpec, valid: list[ValidCall], deadline: float | None
+) -> dict[int, Verdict]:
+    """The gate's verdicts (one batch for several calls, when the evaluator can), bounded by
+    the run's deadline: a decision or approval still pending then blocks the call."""
     gov = spec.governance
     assert gov is not None
-    verdicts = await decide_all(
+    if not valid:
+        return {}
+    work = decide_all(
         gov, valid, bot=spec.bot, trigger=spec.trigger, run_id=spec.run_id, allowed=spec.allowed
     )
+    try:
+        if deadline is None:
+            verdicts = await work
+        else:
+            verdicts = await asyncio.wait_for(work, max(deadline - time.monotonic(), 0.0))
+    except asyncio.TimeoutError:
+        late = Verdict(
+            "block",
+            None,
+            failure="timeout",
+            error="the run's deadline passed during the decision",
+            message=UNAVAILABLE,
+        )
+        return {id(v): late for v in valid}
     return {id(v): verdict for v, verdict in zip(valid, verdicts, strict=True)}

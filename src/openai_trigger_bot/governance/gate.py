@@ -31,12 +31,14 @@ from .enforcement import outcome_for, outcome_for_failure
 from .errors import EvaluatorError, MalformedDecisionError
 from .evaluator import PolicyEvaluator, evaluate
 from .outbox import OutcomeOutbox
+from .redaction import scrub, scrub_data
 from .rules.history import HistoryProvider
 
 if TYPE_CHECKING:
     from .._run.calls import ValidCall
 
 __all__ = [
+    "UNAVAILABLE",
     "ApprovalHandler",
     "DecisionHook",
     "Governance",
@@ -147,6 +149,10 @@ def propose(
             extra = to_jsonable(dict(got))
     except Exception as exc:
         raise ValueError(f"an extractor of {action.name} failed ({type(exc).__name__})") from exc
+    if valid.secrets:  # an extractor sees the real arguments: keep secrets out of its results
+        value = scrub_data(value, valid.secrets)
+        target = None if target is None else scrub(target, valid.secrets)
+        extra = scrub_data(dict(extra), valid.secrets)
     call_id = valid.call.call_id
     # Every field is already valid (validated arguments, the action's own metadata, JSON data
     # from the extractors), so the proposal is built without re-validation: this runs per call.
@@ -292,17 +298,34 @@ async def _approval(
 
 
 async def notify(
-    gov: Governance, event: ExecutionEvent, proposal: ProposedAction | None, *, bot: str
+    gov: Governance,
+    event: ExecutionEvent,
+    proposal: ProposedAction | None,
+    *,
+    bot: str,
+    recorded: bool = False,
 ) -> None:
     """Record a governed call's final event: history, outcome report, ``on_decision``.
 
-    A failing hook is logged and ignored: observers never change an outcome.
+    Args:
+        gov: The gate's settings.
+        event: The call's final event.
+        proposal: Its proposal (``None`` when it could not be built).
+        bot: The bot's name (for the report).
+        recorded: The call was recorded as ``executed`` in history when it was admitted; then
+            only a different final status (``tool_error``) is added. ``history.executed``
+            therefore counts every call that ran, whether it returned or raised.
+
+    Observers never change an outcome: a failing hook or outbox is logged, never raised.
     """
     recorder = gov.recorder
-    if recorder is not None:
+    if recorder is not None and not (recorded and event.status == "executed"):
         recorder.record(event.tool, event.status, target=proposal.target if proposal else None)
     if gov.outbox is not None:
-        gov.outbox.add(event, proposal, bot=bot)
+        try:
+            gov.outbox.add(event, proposal, bot=bot)
+        except Exception as exc:  # the outbox keeps what it could not store; see OutcomeOutbox
+            log.error("outcome report for %s not stored: %r", event.tool, exc)
     hook = gov.on_decision
     if hook is None:
         return

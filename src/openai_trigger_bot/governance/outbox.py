@@ -67,6 +67,7 @@ class OutcomeOutbox:
         backoff_max: Longest retry delay, in seconds (the sender never gives up).
         transport: An ``httpx`` transport (tests).
         start: Start the sender thread now (otherwise call :meth:`start`).
+        add_timeout: The longest :meth:`add` waits for the file's write lock (seconds).
 
     Raises:
         sqlite3.DatabaseError: The file is not an outbox (or not SQLite).
@@ -85,11 +86,18 @@ class OutcomeOutbox:
         backoff_max: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         start: bool = True,
+        add_timeout: float = 0.05,
     ) -> None:
         self.path = Path(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()  # one connection, used by the caller and the sender
+        self._lock = threading.Lock()  # the sender's connection (also used by stats/flush)
         self._init_schema()
+        # The runs' connection: short busy timeout, so a locked file never holds a run up.
+        self._writer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._writer.execute(f"PRAGMA busy_timeout = {int(add_timeout * 1000)}")
+        self._writer_lock = threading.Lock()
+        self._backlog: list[tuple[str, str, float]] = []
+        self._backlog_lock = threading.Lock()
         self._url = url.rstrip("/") + "/v1/reports" if url else None
         all_headers = dict(headers or {})
         if token:
@@ -117,31 +125,38 @@ class OutcomeOutbox:
     def add(self, event: ExecutionEvent, proposal: ProposedAction | None, *, bot: str) -> str:
         """Store the report of one outcome (idempotent) and wake the sender.
 
+        The insert waits at most ``add_timeout`` for another writer (another process may hold
+        the file's write lock); after that the report is kept in memory and the sender thread
+        writes it to the file, so a locked file never holds a run up and never loses a report
+        (only a process killed in that window loses it).
+
         Returns:
-            The report's idempotency key: the proposal's key and the outcome's status.
+            The report's idempotency key: the proposal's key (else the call and its start
+            time) and the outcome's status.
         """
-        base = proposal.idempotency_key if proposal is not None else f"{event.call_id}"
+        base = (
+            proposal.idempotency_key
+            if proposal is not None
+            else (f"{bot}:{event.call_id}:{event.started_at}")
+        )
         key = f"{base}:{event.status}"
+        now = time.time()
         report = {
             "idempotency_key": key,
             "event": event.model_dump(mode="json"),
             "proposal": proposal.model_dump(mode="json") if proposal is not None else None,
             "bot": bot,
             "run_id": proposal.run_id if proposal is not None else None,
-            "reported_at": time.time(),
+            "reported_at": now,
         }
-        body = json.dumps(report, separators=(",", ":"), default=str)
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT OR IGNORE INTO reports (key, body, created_at) VALUES (?, ?, ?)",
-                    (key, body, report["reported_at"]),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        row = (key, json.dumps(report, separators=(",", ":"), default=str), now)
+        try:
+            with self._writer_lock:
+                _insert(self._writer, [row])
+        except sqlite3.Error as exc:
+            log.warning("outcome report kept in memory until the outbox file is writable: %r", exc)
+            with self._backlog_lock:
+                self._backlog.append(row)
         self._wake.set()
         return key
 
@@ -166,6 +181,7 @@ class OutcomeOutbox:
         Raises:
             httpx.HTTPError: The service could not be reached or refused the batch.
         """
+        self._save_backlog()
         if self._client is None or self._url is None:
             return 0
         sent = 0
@@ -206,7 +222,9 @@ class OutcomeOutbox:
             pending, delivered = self._db.execute(
                 "SELECT SUM(delivered_at IS NULL), SUM(delivered_at IS NOT NULL) FROM reports"
             ).fetchone()
-        return OutboxStats(int(pending or 0), int(delivered or 0), self._last_error)
+        with self._backlog_lock:
+            pending = int(pending or 0) + len(self._backlog)
+        return OutboxStats(pending, int(delivered or 0), self._last_error)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every report is delivered (or ``timeout`` passes); True when all were."""
@@ -231,6 +249,12 @@ class OutcomeOutbox:
             self._thread.join(timeout=5.0)
         if self._client is not None:
             self._client.close()
+        try:
+            self._save_backlog()
+        except sqlite3.Error as exc:  # pragma: no cover - the file stayed locked to the end
+            log.error("%d outcome reports could not be written: %r", len(self._backlog), exc)
+        with self._writer_lock:
+            self._writer.close()
         with self._lock:
             self._db.close()
 
@@ -271,6 +295,21 @@ class OutcomeOutbox:
                 db.execute("ROLLBACK")
                 raise
 
+    def _save_backlog(self) -> None:
+        """Write the reports that :meth:`add` could not (the file was locked) to the file.
+
+        They stay in the backlog until the insert committed, so they are counted as pending
+        (and kept) whatever happens meanwhile.
+        """
+        with self._backlog_lock:
+            rows = list(self._backlog)
+        if not rows:
+            return
+        with self._lock:
+            _insert(self._db, rows)
+        with self._backlog_lock:
+            del self._backlog[: len(rows)]
+
     def _pending(self, limit: int) -> list[tuple[str, str]]:
         with self._lock:
             rows = self._db.execute(
@@ -299,3 +338,15 @@ def _attempt_state(attempt: int) -> RetryCallState:
     state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
     state.attempt_number = attempt
     return state
+
+
+def _insert(db: sqlite3.Connection, rows: list[tuple[str, str, float]]) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.executemany(
+            "INSERT OR IGNORE INTO reports (key, body, created_at) VALUES (?, ?, ?)", rows
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

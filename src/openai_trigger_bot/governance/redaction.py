@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "redact_arguments", "scrub", "secret_values"]
+__all__ = ["REDACTED", "redact_arguments", "scrub", "scrub_data", "secret_values"]
 
 REDACTED = "[REDACTED]"
 
@@ -20,18 +21,35 @@ def redact_arguments(arguments: Mapping[str, Any], secret: Collection[str]) -> d
 def secret_values(arguments: Mapping[str, Any], secret: Collection[str]) -> tuple[str, ...]:
     """The text forms of the secret arguments' values (what :func:`scrub` removes).
 
-    Very short values (under 4 characters) are skipped: scrubbing them would mangle unrelated
-    text, and they carry too little to be a credential.
+    Each value is taken as is and in its JSON-escaped form (a secret with a quote or a
+    backslash appears escaped inside JSON text). Values under 3 characters are skipped:
+    scrubbing one or two characters would mangle unrelated text.
     """
-    found: list[str] = []
+    found: set[str] = set()
     for key in secret:
         value = arguments.get(key)
         if value is None:
             continue
         text = value if isinstance(value, str) else str(value)
-        if len(text) >= 4:
-            found.append(text)
+        for form in (text, json.dumps(text, ensure_ascii=False)[1:-1]):
+            if len(form) >= 3:
+                found.add(form)
     return tuple(sorted(found, key=len, reverse=True))
+
+
+def scrub_data(data: Any, values: Collection[str]) -> Any:
+    """JSON data with secret values removed: strings scrubbed, numbers equal to one replaced."""
+    if isinstance(data, str):
+        return scrub(data, values)
+    if isinstance(data, bool) or data is None:
+        return data
+    if isinstance(data, (int, float)):
+        return REDACTED if str(data) in values else data
+    if isinstance(data, list):
+        return [scrub_data(item, values) for item in data]
+    if isinstance(data, dict):
+        return {scrub(str(k), values): scrub_data(v, values) for k, v in data.items()}
+    return data
 
 
 def scrub(text: str, values: Iterable[str]) -> str:

@@ -66,7 +66,8 @@ class Shadow:
         on_difference: Called with each :class:`ShadowDifference` (sync, or returns an
             awaitable that is awaited).
         enforcement: The mode used to compute the outcomes in the records.
-        candidate_timeout: Seconds to wait for an async candidate after the live decision.
+        candidate_timeout: Seconds to wait for an async candidate after the live decision
+            (default 1.0; ``None`` waits as long as it takes).
         max_records: How many differences ``differences`` keeps.
         name: The composition's name (default: the live evaluator's name).
     """
@@ -78,7 +79,7 @@ class Shadow:
         *,
         on_difference: Callable[[ShadowDifference], object] | None = None,
         enforcement: str = "enforced",
-        candidate_timeout: float | None = None,
+        candidate_timeout: float | None = 1.0,
         max_records: int = 1000,
         name: str | None = None,
     ) -> None:

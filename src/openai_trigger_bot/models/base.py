@@ -63,6 +63,21 @@ class ResponsesModel(Protocol):
 
 
 def parse_response(data: Any, *, request_bytes: int = 0) -> ModelResponse:
+    """Parse a Responses API JSON body (see :func:`_parse`).
+
+    Raises:
+        ModelError: The body is not a response object, reports a failed response, or has
+            fields of the wrong type.
+    """
+    try:
+        return _parse(data, request_bytes)
+    except ModelError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"the API returned a malformed response ({type(exc).__name__})") from exc
+
+
+def _parse(data: Any, request_bytes: int) -> ModelResponse:
     """Parse a Responses API JSON body.
 
     Args:

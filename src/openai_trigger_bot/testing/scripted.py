@@ -179,9 +179,10 @@ class ScriptedResponses:
                 cached_tokens=self._cached_tokens if hit else 0,
             )
         if body.get("store", True):
+            output = data.get("output")
             calls = tuple(
                 str(i.get("call_id"))
-                for i in data.get("output") or ()
+                for i in (output if isinstance(output, list) else ())
                 if isinstance(i, dict) and i.get("type") == "function_call"
             )
             with self._lock:
