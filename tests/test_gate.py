@@ -708,3 +708,15 @@ def test_the_run_deadline_bounds_a_hung_decision() -> None:
     assert ran == []
     assert (result.events[0].status, result.events[0].failure) == ("blocked", "timeout")
     assert result.status == "deadline"
+
+
+def test_history_rules_work_behind_a_fallback() -> None:
+    from openai_trigger_bot.governance import Fallback
+
+    policy = Fallback(Raising(RuntimeError("service down")), refunds())
+    steps: list[Any] = []
+    for _ in range(3):
+        steps += [[function_call("issue_refund", {"customer": "c", "amount": 1})], [message("x")]]
+    bot, _ = make(steps, actions=[issue_refund], policy=policy)
+    statuses = [bot.run(bot.triggers["t"]()).events[0].status for _ in range(3)]
+    assert statuses == ["executed", "executed", "approval_required"]

@@ -99,7 +99,7 @@ def test_every_governed_outcome_is_captured_without_secrets(status: str, kind: s
         event(
             status,
             decision=decision,
-            error="internal stack trace: hunter2",
+            error="TimeoutError: POST https://pay.example/charge?key=sk-live-hunter2",
             message_to_model="Action failed: the payment provider timed out.",
         ),
         scopes=("global", "user:alice"),
@@ -114,7 +114,9 @@ def test_every_governed_outcome_is_captured_without_secrets(status: str, kind: s
     assert captured.metadata["target"] == "order-7" and captured.metadata["policy_id"] == "billing"
     leaked = [s for s in (*SECRETS, "[REDACTED]", "amount", "120") if s in dump(captured)]
     assert leaked == []
-    assert ("payment provider timed out" in captured.text) == (status == "tool_error")
+    # a tool error is remembered by its kind only: exception texts may hold credentials
+    assert "payment provider timed out" not in captured.text
+    assert ("tool_error" in captured.text) == (status == "tool_error")
 
 
 def test_capture_scope_override_and_the_global_fallback() -> None:

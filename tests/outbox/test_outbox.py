@@ -146,3 +146,39 @@ def test_a_locked_file_never_holds_a_run_up_nor_loses_the_report(tmp_path: Path)
     assert box.flush(timeout=5)
     box.close()
     assert len(service.keys) == 1
+
+
+def test_a_report_the_service_refuses_never_blocks_the_queue(tmp_path: Path) -> None:
+    delivered: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        reports = json.loads(request.content)["reports"]
+        if len(request.content) > 3000:
+            return httpx.Response(413, text="too large")
+        if any(r["event"]["call_id"] == "c2" for r in reports):
+            return httpx.Response(422, json={"error": {"code": "invalid_reports"}})
+        delivered.extend(r["idempotency_key"] for r in reports)
+        return httpx.Response(200, json={"accepted": len(reports), "duplicates": 0})
+
+    box = OutcomeOutbox(
+        tmp_path / "o.db", url="http://d.test", transport=httpx.MockTransport(handler), start=False
+    )
+    for i in range(6):
+        box.add(*_event(i), bot="b")
+    assert box.deliver_pending() == 5  # the batch was too large, then c2 was refused alone
+    stats = box.stats()
+    assert (stats.pending, stats.delivered, stats.failed) == (0, 5, 1)
+    assert len(delivered) == 5 and not any(":" in k and "c2" in k for k in delivered)
+    box.close()
+
+
+def test_another_applications_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "app.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(sqlite3.DatabaseError, match="not an openai-trigger-bot outbox"):
+        OutcomeOutbox(path)
+    assert path.read_bytes() == before

@@ -16,6 +16,7 @@ from openai_trigger_bot.governance.remote import (
     CircuitOpenError,
     RemoteEvaluator,
     RemoteHTTPError,
+    RemoteTransportError,
     RetryPolicy,
 )
 
@@ -228,3 +229,27 @@ async def test_open_circuit_decision_is_fast(fake_time: FakeTime) -> None:
     per_call = (time.perf_counter() - started) / n
     assert not transport.requests
     assert per_call < 200e-6  # ~10 µs measured; generous bound for slow CI machines
+
+
+def _failure() -> Exception:
+    return RemoteTransportError("connection reset")
+
+
+def test_cancellation_neither_resets_the_count_nor_closes_a_trial() -> None:
+    from openai_trigger_bot.governance.remote.breaker import Breaker
+
+    breaker = Breaker(BreakerPolicy(fail_max=3, reset_timeout=0.05), lambda *a: None)
+    for _ in range(2):
+        with pytest.raises(RemoteTransportError), breaker.admit():
+            raise _failure()
+    assert breaker.circuit.fail_counter == 2
+    with pytest.raises(asyncio.CancelledError), breaker.admit():
+        raise asyncio.CancelledError()
+    assert breaker.circuit.fail_counter == 2  # cancellation proved nothing
+    with pytest.raises(RemoteTransportError), breaker.admit():
+        raise _failure()
+    assert breaker.is_open()
+    time.sleep(0.08)  # reset_timeout passes: the next call is the half-open trial
+    with pytest.raises(asyncio.CancelledError), breaker.admit():
+        raise asyncio.CancelledError()
+    assert breaker.is_open()  # a cancelled trial re-opens, it does not close the circuit

@@ -245,8 +245,8 @@ async def _run_calls(
     ]
     valid = [c for c in checked if isinstance(c, ValidCall)]
     gov = spec.governance
-    recorder = gov.recorder if gov is not None else None
-    sequential = recorder is not None and len(valid) > 1
+    recorders = gov.recorders if gov is not None else ()
+    sequential = bool(recorders) and len(valid) > 1
     verdicts = await _decide(spec, valid, deadline) if gov is not None and not sequential else {}
     stop: RunStatus | None = None
     runs: list[tuple[ValidCall, Verdict | None]] = []
@@ -267,9 +267,10 @@ async def _run_calls(
         elif state.actions_used < spec.max_action_calls:
             state.actions_used += 1
             runs.append((item, verdict))
-            if recorder is not None and verdict is not None:
+            if recorders and verdict is not None:
                 target = verdict.proposal.target if verdict.proposal is not None else None
-                recorder.record(item.action.name, "executed", target=target)
+                for recorder in recorders:
+                    recorder.record(item.action.name, "executed", target=target)
                 recorded.add(id(item))
         else:
             decided[id(item)] = skipped(item, "the run's action budget is used up", verdict)

@@ -102,13 +102,32 @@ class Governance:
     actor: str | None = None
     domain: str | None = None
 
-    recorder: HistoryProvider | None = field(init=False, repr=False, compare=False)
-    """The history outcomes go to: ``history``, else the evaluator's own, else none."""
+    recorders: tuple[HistoryProvider, ...] = field(init=False, repr=False, compare=False)
+    """Every history outcomes go to: ``history`` and each one the evaluator reads."""
 
     def __post_init__(self) -> None:
-        # Resolved once: an isinstance() check against a runtime Protocol costs ~10 µs.
-        own = self.history if self.history is not None else getattr(self.evaluator, "history", None)
-        object.__setattr__(self, "recorder", own if isinstance(own, HistoryProvider) else None)
+        # Resolved once (an isinstance() check against a runtime Protocol costs ~10 µs): the
+        # explicit history plus every history an evaluator in the tree reads (a Fallback's
+        # local rules, a Shadow's candidate...), so `history` rules see every outcome.
+        found: list[HistoryProvider] = []
+        for candidate in (self.history, *_histories(self.evaluator)):
+            if isinstance(candidate, HistoryProvider) and all(candidate is not f for f in found):
+                found.append(candidate)
+        object.__setattr__(self, "recorders", tuple(found))
+
+
+def _histories(evaluator: object, depth: int = 0) -> list[object]:
+    """The ``history`` of an evaluator and of the evaluators it wraps."""
+    if depth > 8:
+        return []
+    out = [getattr(evaluator, "history", None)]
+    for name in ("primary", "secondary", "live", "candidate"):
+        inner = getattr(evaluator, name, None)
+        if inner is not None:
+            out += _histories(inner, depth + 1)
+    for inner in getattr(evaluator, "evaluators", ()) or ():
+        out += _histories(inner, depth + 1)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,9 +337,10 @@ async def notify(
 
     Observers never change an outcome: a failing hook or outbox is logged, never raised.
     """
-    recorder = gov.recorder
-    if recorder is not None and not (recorded and event.status == "executed"):
-        recorder.record(event.tool, event.status, target=proposal.target if proposal else None)
+    if not (recorded and event.status == "executed"):
+        target = proposal.target if proposal else None
+        for recorder in gov.recorders:
+            recorder.record(event.tool, event.status, target=target)
     if gov.outbox is not None:
         try:
             gov.outbox.add(event, proposal, bot=bot)

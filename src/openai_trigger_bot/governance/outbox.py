@@ -35,6 +35,8 @@ log = logging.getLogger("openai_trigger_bot.outbox")
 
 REPORTS_PROTOCOL = "openai-trigger-bot.decision/v1"
 _SCHEMA_VERSION = 1
+_APPLICATION_ID = 0x54424F58  # "TBOX": marks a file as an openai-trigger-bot outbox
+_MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,11 +47,13 @@ class OutboxStats:
         pending: Reports not yet delivered.
         delivered: Reports delivered (and not yet pruned).
         last_error: Why the last delivery attempt failed, if it did.
+        failed: Reports the service refused for good (4xx), set aside with its answer.
     """
 
     pending: int
     delivered: int
     last_error: str | None
+    failed: int = 0
 
 
 class OutcomeOutbox:
@@ -189,14 +193,31 @@ class OutcomeOutbox:
             batch = self._pending(self._batch_size)
             if not batch:
                 return sent
-            payload = {
-                "protocol": REPORTS_PROTOCOL,
-                "reports": [json.loads(body) for _, body in batch],
-            }
-            response = self._client.post(self._url, json=payload)
-            response.raise_for_status()
-            self._mark_delivered([key for key, _ in batch])
-            sent += len(batch)
+            sent += self._send(batch)
+
+    def _send(self, batch: list[tuple[str, str]]) -> int:
+        """Deliver one batch; isolate and set aside reports the service refuses for good.
+
+        A 413 (too large) or another 4xx on a batch resends its reports one by one; a single
+        report refused with a 4xx (other than 408/429) is set aside as ``failed`` with the
+        service's answer, so one bad report never blocks the queue. Other failures raise and
+        the sender backs off.
+
+        Raises:
+            httpx.HTTPError: The service could not be reached or failed (5xx, 408, 429).
+        """
+        assert self._client is not None and self._url is not None
+        payload = {"protocol": REPORTS_PROTOCOL, "reports": [json.loads(b) for _, b in batch]}
+        response = self._client.post(self._url, json=payload)
+        status = response.status_code
+        if 400 <= status < 500 and status not in (408, 429):
+            if len(batch) > 1:
+                return sum(self._send([row]) for row in batch)
+            self._mark_failed(batch[0][0], f"{status}: {response.text[:200]}")
+            return 0
+        response.raise_for_status()
+        self._mark_delivered([key for key, _ in batch])
+        return len(batch)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -219,12 +240,13 @@ class OutcomeOutbox:
     def stats(self) -> OutboxStats:
         """Pending and delivered counts, and the last delivery error."""
         with self._lock:
-            pending, delivered = self._db.execute(
-                "SELECT SUM(delivered_at IS NULL), SUM(delivered_at IS NOT NULL) FROM reports"
+            pending, delivered, failed = self._db.execute(
+                "SELECT SUM(delivered_at IS NULL AND failed_at IS NULL),"
+                " SUM(delivered_at IS NOT NULL), SUM(failed_at IS NOT NULL) FROM reports"
             ).fetchone()
         with self._backlog_lock:
             pending = int(pending or 0) + len(self._backlog)
-        return OutboxStats(pending, int(delivered or 0), self._last_error)
+        return OutboxStats(pending, int(delivered or 0), self._last_error, int(failed or 0))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every report is delivered (or ``timeout`` passes); True when all were."""
@@ -270,17 +292,26 @@ class OutcomeOutbox:
         with self._lock:
             db = self._db
             db.execute("PRAGMA busy_timeout = 5000")
+            # Checked before anything is written (switching to WAL rewrites the header).
+            app = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            if app != _APPLICATION_ID and (app != 0 or tables):
+                raise sqlite3.DatabaseError(
+                    f"{self.path} is not an openai-trigger-bot outbox (application id "
+                    f"{app}, tables {sorted(tables)}); refusing to change it"
+                )
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("BEGIN IMMEDIATE")
             try:
+                db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
                 db.execute(
                     "CREATE TABLE IF NOT EXISTS reports (key TEXT PRIMARY KEY, body TEXT NOT NULL,"
-                    " created_at REAL NOT NULL, delivered_at REAL)"
+                    " created_at REAL NOT NULL, delivered_at REAL, failed_at REAL, error TEXT)"
                 )
                 db.execute(
                     "CREATE INDEX IF NOT EXISTS reports_pending ON reports (created_at)"
-                    " WHERE delivered_at IS NULL"
+                    " WHERE delivered_at IS NULL AND failed_at IS NULL"
                 )
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version == 0:
@@ -313,11 +344,32 @@ class OutcomeOutbox:
     def _pending(self, limit: int) -> list[tuple[str, str]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT key, body FROM reports WHERE delivered_at IS NULL"
+                "SELECT key, body FROM reports WHERE delivered_at IS NULL AND failed_at IS NULL"
                 " ORDER BY created_at LIMIT ?",
                 (limit,),
             ).fetchall()
-        return [(str(k), str(b)) for k, b in rows]
+        batch: list[tuple[str, str]] = []
+        size = 0
+        for key, body in rows:  # at most ~_MAX_BATCH_BYTES per request (at least one report)
+            size += len(body)
+            if batch and size > _MAX_BATCH_BYTES:
+                break
+            batch.append((str(key), str(body)))
+        return batch
+
+    def _mark_failed(self, key: str, error: str) -> None:
+        log.error("outcome report %s refused by the service, set aside: %s", key, error)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "UPDATE reports SET failed_at = ?, error = ? WHERE key = ?",
+                    (time.time(), error, key),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _mark_delivered(self, keys: list[str]) -> None:
         now = time.time()

@@ -96,8 +96,15 @@ def event_capture(event: ExecutionEvent, *, bot: str, trigger: str, target: str 
     if event.failure:
         text += f" [evaluator {event.failure}]"
         metadata["failure"] = event.failure
-    if event.status in ("tool_error", "invalid") and event.message_to_model:
+    if event.status == "invalid" and event.message_to_model:
+        # our own validation notice (secret inputs are never echoed in it)
         notice = _short(event.message_to_model)
+        text += f": {notice}"
+        metadata["notice"] = notice
+    elif event.status == "tool_error":
+        # only the exception's type: its text may hold credentials nobody declared secret
+        kind = (event.error or "").split(":", 1)[0].strip()
+        notice = f"raised {kind}" if kind.isidentifier() else "failed"
         text += f": {notice}"
         metadata["notice"] = notice
     return Capture(

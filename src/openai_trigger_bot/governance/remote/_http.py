@@ -163,7 +163,7 @@ def read_answer(response: httpx.Response, request_id: str, evaluator: str) -> An
         )
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
         raise MalformedAnswerError(
             f"answer is not JSON: {response.content[:80]!r}",
             request_id=request_id,
@@ -215,6 +215,8 @@ async def send(
         response = await (request if within is None else _within(within, request))
     except httpx.TransportError as exc:
         raise translate(exc, request_id, evaluator) from exc
+    except httpx.DecodingError as exc:
+        raise _undecodable(exc, request_id, evaluator) from exc
     except asyncio.TimeoutError:
         raise RemoteTimeoutError(
             "decision deadline ran out",
@@ -250,4 +252,13 @@ def send_sync(
         )
     except httpx.TransportError as exc:
         raise translate(exc, request_id, evaluator) from exc
+    except httpx.DecodingError as exc:
+        raise _undecodable(exc, request_id, evaluator) from exc
     return read_answer(response, request_id, evaluator)
+
+
+def _undecodable(exc: httpx.DecodingError, request_id: str, evaluator: str) -> MalformedAnswerError:
+    """A body httpx could not decode (e.g. broken gzip) is a malformed answer."""
+    return MalformedAnswerError(
+        f"answer body could not be decoded: {exc}", request_id=request_id, evaluator=evaluator
+    )

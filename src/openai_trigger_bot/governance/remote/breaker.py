@@ -190,6 +190,27 @@ class Admission:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # pybreaker records an excluded exception as a success (counter reset; a half-open
+        # trial closes the circuit). Cancellation and errors that say nothing about the
+        # service's health must record nothing: note the state and put it back afterwards.
+        neutral = exc is not None and not isinstance(exc, RemoteEvaluatorError)
+        circuit = self._breaker.circuit
+        state, count = circuit.current_state, circuit.fail_counter
+        try:
+            self._exit(exc_type, exc, tb)
+        finally:
+            if neutral:
+                if state == pybreaker.STATE_HALF_OPEN and circuit.current_state != state:
+                    circuit.open()  # the trial proved nothing: back to waiting
+                for _ in range(count - circuit.fail_counter):
+                    circuit._state_storage.increment_counter()  # storage API, no public twin
+
+    def _exit(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
             self._gate.__exit__(exc_type, exc, tb)
         except pybreaker.CircuitBreakerError:
