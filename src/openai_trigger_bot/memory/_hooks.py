@@ -7,8 +7,7 @@ module stays about remembering and selecting. What is stored comes from :mod:`._
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from ..governance.decision import ExecutionEvent
 from ..result import RunResult
@@ -25,33 +24,9 @@ class CaptureHooks:
 
     _capture_kinds: Collection[str]
 
-    def remember(
-        self,
-        text: str,
-        *,
-        scope: str = "global",
-        kind: str = "fact",
-        source: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        ttl: float | None = None,
-        key: str | None = None,
-    ) -> Memory:
-        """Implemented by :class:`~openai_trigger_bot.memory.MemoryManager`."""
-        raise NotImplementedError
-
-    async def aremember(
-        self,
-        text: str,
-        *,
-        scope: str = "global",
-        kind: str = "fact",
-        source: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        ttl: float | None = None,
-        key: str | None = None,
-    ) -> Memory:
-        """Implemented by :class:`~openai_trigger_bot.memory.MemoryManager`."""
-        raise NotImplementedError
+    # Provided by MemoryManager (this mixin only calls them).
+    remember: Callable[..., Memory]
+    aremember: Callable[..., Awaitable[Memory]]
 
     # -- capture ----------------------------------------------------------------------------
 
