@@ -195,3 +195,23 @@ def test_processes_sharing_the_database_store_each_key_once(tmp_path: Path) -> N
         assert sorted(r["idempotency_key"] for r in store.fetch(limit=1000)) == sorted(keys)
     finally:
         store.close()
+
+
+def test_another_applications_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    import pytest
+
+    from openai_trigger_bot.server import ReportStore
+
+    path = tmp_path / "app.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(sqlite3.DatabaseError, match="not a trigger-bot report store"):
+        ReportStore(path)
+    assert path.read_bytes() == before
+    ReportStore(tmp_path / "fresh.db")  # a new file is fine
+    ReportStore(tmp_path / "fresh.db")  # and so is reopening it

@@ -31,6 +31,8 @@ from ..governance.rules.history import HistoryProvider
 
 __all__ = ["IngestResult", "OutcomeReport", "ReportStore"]
 
+_APPLICATION_ID = 0x54425250  # "TBRP": marks a file as a trigger-bot report store
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,8 +133,18 @@ class ReportStore:
         self._max_idle = max_idle
         conn = self._open()
         try:
+            # Refuse another application's database before writing anything to it.
+            app = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if app != _APPLICATION_ID and (app != 0 or tables):
+                raise sqlite3.DatabaseError(
+                    f"{self.path} is not a trigger-bot report store (application id {app}, "
+                    f"tables {sorted(tables)}); refusing to change it"
+                )
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            conn.executescript(
+                f"BEGIN IMMEDIATE; PRAGMA application_id = {_APPLICATION_ID};" + _SCHEMA + "COMMIT;"
+            )
         finally:
             conn.close()
 
