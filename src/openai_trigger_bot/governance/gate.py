@@ -29,7 +29,7 @@ from .decision import (
 from .defaults import RiskTierEvaluator
 from .enforcement import outcome_for, outcome_for_failure
 from .errors import EvaluatorError, MalformedDecisionError
-from .evaluator import PolicyEvaluator, evaluate
+from .evaluator import PolicyEvaluator, checked_decision, evaluate
 from .outbox import OutcomeOutbox
 from .redaction import scrub, scrub_data
 from .rules.history import HistoryProvider
@@ -233,7 +233,7 @@ async def _evaluate_all(
         try:
             answers = await batch(proposals)
             if len(answers) == len(proposals):
-                return [checked(evaluator, a) for a in answers]
+                return [_batch_item(evaluator, a) for a in answers]
             return [MalformedDecisionError("batch answer of the wrong length")] * len(proposals)
         except Exception as exc:
             return [exc] * len(proposals)
@@ -247,13 +247,14 @@ async def _evaluate_all(
     )
 
 
-def checked(evaluator: PolicyEvaluator, answer: object) -> Decision | BaseException:
+def _batch_item(evaluator: PolicyEvaluator, answer: object) -> Decision | BaseException:
     """A batch item: a Decision, an error, or (anything else) a malformed-answer error."""
-    if isinstance(answer, (Decision, BaseException)):
+    if isinstance(answer, BaseException):
         return answer
-    return MalformedDecisionError(
-        f"evaluator {evaluator.name!r} returned {type(answer).__name__}, not a Decision"
-    )
+    try:
+        return checked_decision(evaluator, answer)
+    except MalformedDecisionError as exc:
+        return exc
 
 
 async def _verdict(

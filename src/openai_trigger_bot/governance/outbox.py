@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 from tenacity import RetryCallState, wait_exponential_jitter
 
+from .._sqlite import refuse_foreign
 from .decision import ExecutionEvent, ProposedAction
 
 __all__ = ["REPORTS_PROTOCOL", "OutboxStats", "OutcomeOutbox"]
@@ -293,13 +294,7 @@ class OutcomeOutbox:
             db = self._db
             db.execute("PRAGMA busy_timeout = 5000")
             # Checked before anything is written (switching to WAL rewrites the header).
-            app = db.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-            if app != _APPLICATION_ID and (app != 0 or tables):
-                raise sqlite3.DatabaseError(
-                    f"{self.path} is not an openai-trigger-bot outbox (application id "
-                    f"{app}, tables {sorted(tables)}); refusing to change it"
-                )
+            refuse_foreign(db, _APPLICATION_ID, self.path, "an openai-trigger-bot outbox")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("BEGIN IMMEDIATE")

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._sqlite import refuse_foreign
 from ..governance.decision import ExecutionEvent, ProposedAction
 from ..governance.rules.history import HistoryProvider
 
@@ -134,13 +135,7 @@ class ReportStore:
         conn = self._open()
         try:
             # Refuse another application's database before writing anything to it.
-            app = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if app != _APPLICATION_ID and (app != 0 or tables):
-                raise sqlite3.DatabaseError(
-                    f"{self.path} is not a trigger-bot report store (application id {app}, "
-                    f"tables {sorted(tables)}); refusing to change it"
-                )
+            refuse_foreign(conn, _APPLICATION_ID, self.path, "a trigger-bot report store")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(
                 f"BEGIN IMMEDIATE; PRAGMA application_id = {_APPLICATION_ID};" + _SCHEMA + "COMMIT;"
