@@ -173,6 +173,6 @@ def run_demo(client: openai.OpenAI | None = None, *, model: str = "gpt-5.2") -> 
 
 
 if __name__ == "__main__":
-    from openai_trigger_bot.cli.report import render
+    from openai_trigger_bot.cli.report import print_run
 
-    print(render(run_demo()))
+    print_run(run_demo())

@@ -14,7 +14,10 @@ from openai_trigger_bot.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_runs_offline_and_shows_what_happened(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_offline_and_shows_what_happened(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough for one line per cell
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "status=approval_required" in out
@@ -32,7 +35,8 @@ def test_demo_runs_offline_and_shows_what_happened(capsys: pytest.CaptureFixture
         "executed",  # notify_requester
         "approval_required",  # grant_access: operator access to production
     ]
-    assert "do_not_proceed [grant-baseline, gra" in out
+    assert "do_not_proceed [grant-baseline," in out  # wrapped in its column, never cut
+    assert "grant-needs-justification]" in out
     assert "Not run: blocked by policy." in out
     assert "Model calls" in out
 
@@ -42,7 +46,10 @@ def test_demo_live_needs_a_key(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert main(["demo", "--live"]) == 2
-    assert "OPENAI_API_KEY" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "trigger-bot demo: error: --live needs OPENAI_API_KEY in the environment; "
+    )
 
 
 def test_console_script_is_installed() -> None:

@@ -1,29 +1,15 @@
-"""Plain-text tables of a run, for the terminal."""
+"""What a run did, as tables for the terminal (``trigger-bot demo``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from rich.console import Console, RenderableType
 
 from .._json import dumps
 from ..governance.decision import ExecutionEvent
 from ..result import RunResult
+from ._console import emit, make_console, table
 
-__all__ = ["render", "table"]
-
-
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int]) -> str:
-    """A fixed-width text table; cells longer than their column are cut with an ellipsis."""
-    cells = [[_cut(str(c), w) for c, w in zip(row, widths, strict=False)] for row in rows]
-    cols = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    line = "  ".join("-" * w for w in cols)
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, cols, strict=True)), line]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, cols, strict=True)) for r in cells]
-    return "\n".join(out)
+__all__ = ["print_run", "run_report"]
 
 
 def _decision(event: ExecutionEvent) -> str:
@@ -34,18 +20,26 @@ def _decision(event: ExecutionEvent) -> str:
     return f"{d.recommendation} [{rules}]" if rules else d.recommendation
 
 
-def render(result: RunResult) -> str:
-    """Describe a run: its status, its model calls and every tool-call outcome."""
-    parts = [
+def run_report(result: RunResult, console: Console) -> list[RenderableType | str]:
+    """Describe a run: its status, its model calls and every tool-call outcome.
+
+    Args:
+        result: The run.
+        console: The console the report is for (its width and kind shape the tables).
+
+    Returns:
+        Lines of text and tables, in order, for :func:`~._console.emit`.
+    """
+    parts: list[RenderableType | str] = [
         f"run {result.run_id[:12]}  bot={result.bot}  trigger={result.trigger}  "
         f"status={result.status}",
     ]
     if result.error:
         parts.append(f"error: {result.error}")
-    parts.append("")
-    parts.append("Model calls")
+    parts += ["", "Model calls"]
     parts.append(
         table(
+            console,
             ["round", "response", "tool calls", "in tok", "cached", "out tok", "ms"],
             [
                 [
@@ -59,13 +53,12 @@ def render(result: RunResult) -> str:
                 ]
                 for m in result.model_calls
             ],
-            [6, 28, 48, 7, 7, 7, 8],
         )
     )
-    parts.append("")
-    parts.append("Tool calls (every call the model proposed, the decision, and what happened)")
+    parts += ["", "Tool calls (every call the model proposed, the decision, and what happened)"]
     parts.append(
         table(
+            console,
             ["tool", "arguments", "decision", "policy reason", "outcome", "what the model heard"],
             [
                 [
@@ -78,17 +71,21 @@ def render(result: RunResult) -> str:
                 ]
                 for e in result.events
             ],
-            [18, 34, 36, 40, 17, 50],
         )
     )
     if result.text:
-        parts.append("")
-        parts.append(f"Model text (recorded, not acted on): {_cut(result.text, 140)}")
+        parts += ["", f"Model text (recorded, not acted on): {result.text}"]
     u = result.usage
-    parts.append("")
-    parts.append(
+    parts += [
+        "",
         f"{len(result.model_calls)} model calls, {len(result.action_calls)} actions executed, "
         f"{u.input_tokens} input tokens ({u.cached_input_tokens} cached), "
-        f"{u.output_tokens} output tokens"
-    )
-    return "\n".join(parts)
+        f"{u.output_tokens} output tokens",
+    ]
+    return parts
+
+
+def print_run(result: RunResult, console: Console | None = None) -> None:
+    """Print :func:`run_report` of a run (on standard output by default)."""
+    out = console if console is not None else make_console()
+    emit(out, *run_report(result, out))
