@@ -116,7 +116,8 @@ def test_a_missing_path_is_worded_the_same_by_every_command(
         name = given[0] if given else "policies"
         assert captured.out == ""
         assert captured.err == (
-            f"trigger-bot policy {command}: error: no policy directory or file at {name}; "
+            f"trigger-bot policy {command}: error: the policy directory or file {name} does not "
+            "exist; "
             f"pass one (the default is policies), or create it with: "
             f"trigger-bot policy init {name}\n"
         )

@@ -40,7 +40,7 @@ def _policy_path(raw: str) -> Path:
     path = Path(raw)
     if not path.exists() and not path.is_symlink():
         raise CliError(
-            f"no policy directory or file at {raw}",
+            f"the policy directory or file {raw} does not exist",
             f"pass one (the default is {DEFAULT_PATH}), "
             f"or create it with: trigger-bot policy init {raw}",
         )

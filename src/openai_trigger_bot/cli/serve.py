@@ -26,7 +26,7 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 def _error(message: str) -> int:
-    print(f"trigger-bot serve: {message}", file=sys.stderr)
+    print(f"trigger-bot serve: error: {message}", file=sys.stderr)  # see cli/_errors.py
     return 2
 
 
@@ -47,7 +47,10 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
         )
     policies = Path(args.policies)
     if not policies.is_dir():
-        return _error(f"the policy directory {policies} does not exist")
+        return _error(
+            f"the policy directory {policies} does not exist; pass one with --policies "
+            f"(the default is policies), or create it with: trigger-bot policy init {policies}"
+        )
     if args.reload_interval < 0:
         return _error("--reload-interval must be 0 (off) or more seconds")
     try:

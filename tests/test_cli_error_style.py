@@ -1,0 +1,66 @@
+"""Every ``trigger-bot`` command that cannot run says so the same way, on stderr, with status 2."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from openai_trigger_bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+STYLE = re.compile(r"trigger-bot(?: [a-z]+)*: error: [^;\n]+; [^\n]+")
+
+Setup = Callable[[Path, pytest.MonkeyPatch], list[str]]
+
+
+def _demo_live(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    mp.delenv("OPENAI_API_KEY", raising=False)
+    return ["demo", "--live"]
+
+
+def _check_missing(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    return ["policy", "check", str(tmp / "nope")]
+
+
+def _test_broken(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    (tmp / "p.yaml").write_text("policy: [")
+    return ["policy", "test", str(tmp)]
+
+
+def _explain_no_action(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    (tmp / "p.json").write_text('{"args": {}}')
+    return ["policy", "explain", str(ROOT / "policies"), str(tmp / "p.json")]
+
+
+def _init_clash(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    (tmp / "access.yaml").write_text("mine")
+    return ["policy", "init", str(tmp)]
+
+
+def _serve_no_policies(tmp: Path, mp: pytest.MonkeyPatch) -> list[str]:
+    mp.setenv("TRIGGER_BOT_TOKEN", "a-long-enough-test-token")
+    return ["serve", "--policies", str(tmp / "nope"), "--db", str(tmp / "r.db")]
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [_demo_live, _check_missing, _test_broken, _explain_no_action, _init_clash, _serve_no_policies],
+)
+def test_errors_share_one_style(
+    setup: Setup,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = setup(tmp_path, monkeypatch)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    first, *details = captured.err.splitlines()
+    assert STYLE.fullmatch(first), first
+    assert first.startswith(f"trigger-bot {argv[0]}")
+    assert all(line.startswith("  ") for line in details), details
+    assert "Traceback" not in captured.err and "https://" not in captured.err
