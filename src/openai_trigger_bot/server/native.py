@@ -9,6 +9,7 @@ as ``{"error": {"code", "message", "details"?}}``:
 status  code                        when
 ======  ==========================  =======================================================
 400     ``invalid_json``            the body is not JSON
+400     ``too_deep``                the body nests deeper than :data:`MAX_JSON_DEPTH` levels
 400     ``invalid_request``         the body is not a JSON object
 400     ``unsupported_protocol``    ``protocol`` is missing or not :data:`PROTOCOL`
 422     ``invalid_proposal``        a proposal does not validate (``details``: the problems)
@@ -33,6 +34,7 @@ from .reports import OutcomeReport
 
 __all__ = [
     "MAX_BATCH",
+    "MAX_JSON_DEPTH",
     "PROTOCOL",
     "ProtocolError",
     "decision_body",
@@ -49,6 +51,9 @@ PROTOCOL = "openai-trigger-bot.decision/v1"
 
 MAX_BATCH = 1000
 """The most proposals (or reports) one request may carry."""
+
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of arrays and objects a request body may have (the body itself is 1)."""
 
 
 class ProtocolError(Exception):
@@ -84,16 +89,44 @@ def validation_details(exc: ValidationError, prefix: tuple[str | int, ...] = ())
     ]
 
 
+def _too_deep() -> ProtocolError:
+    return ProtocolError(
+        400, "too_deep", f"the body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"
+    )
+
+
+def _exceeds_depth(data: Any, limit: int) -> bool:
+    """Whether parsed JSON nests deeper than ``limit`` (iterative: no recursion to overflow)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def parse_json(raw: bytes) -> dict[str, Any]:
-    """The request body as a JSON object.
+    """The request body as a JSON object, at most :data:`MAX_JSON_DEPTH` levels deep.
+
+    Every endpoint reads its body here, so the depth bound holds for all of them: deeper data
+    would exhaust the recursion limit later (validation, CEL, serialising a report), and a
+    body deep enough makes ``json.loads`` itself raise ``RecursionError``.
 
     Raises:
-        ProtocolError: 400 ``invalid_json`` or ``invalid_request``.
+        ProtocolError: 400 ``invalid_json``, ``too_deep`` or ``invalid_request``.
     """
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
+    # Counting brackets is a cheap upper bound of the depth: walk the data only when it could
+    # be too deep.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _exceeds_depth(body, MAX_JSON_DEPTH):
+        raise _too_deep()
     if not isinstance(body, dict):
         raise ProtocolError(400, "invalid_request", "the body must be a JSON object")
     return body
