@@ -27,10 +27,10 @@ __all__ = ["emit", "make_console", "table"]
 # The head row drawn with ASCII '-' only, no verticals: the plain (non-terminal) table style.
 _PLAIN = box.Box("    \n    \n -  \n    \n    \n    \n    \n    \n", ascii=True)
 
-SHORT_COLUMN = 20
+SHORT_COLUMN = 30
 """Columns whose longest cell is at most this wide are narrowed last."""
 
-MIN_LONG_COLUMN = 12
+MIN_LONG_COLUMN = 16
 """Below this width for each long column, a table is printed as records."""
 
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
