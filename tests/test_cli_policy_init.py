@@ -62,3 +62,16 @@ def test_init_into_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtu
         "choose another DIR\n"
     )
     assert target.read_text() == "not a folder"
+
+
+def test_init_into_the_library_itself_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)  # ./policies is the checkout's library, the source of truth
+    before = {name: (ROOT / "policies" / name).read_bytes() for name in LIBRARY}
+    assert main(["policy", "init", "--force"]) == 2
+    assert capsys.readouterr().err == (
+        "trigger-bot policy init: error: policies is the shipped policy library itself; "
+        "choose another DIR to copy it to\n"
+    )
+    assert {name: (ROOT / "policies" / name).read_bytes() for name in LIBRARY} == before

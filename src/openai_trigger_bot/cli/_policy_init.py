@@ -54,6 +54,10 @@ def init_policies(target: Path, *, force: bool = False) -> list[Path]:
     files = library_files()
     if target.exists() and not target.is_dir():
         raise CliError(f"{target} exists and is not a directory", "choose another DIR")
+    if target.is_dir() and target.resolve() == files[0].parent.resolve():
+        raise CliError(
+            f"{target} is the shipped policy library itself", "choose another DIR to copy it to"
+        )
     clashes = [target / f.name for f in files if (target / f.name).exists()]
     if clashes and not force:
         raise CliError(
