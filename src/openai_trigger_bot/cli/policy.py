@@ -220,7 +220,9 @@ def add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     _path_argument(explain)
     explain.add_argument("proposal", help="JSON file describing the proposed call")
-    explain.add_argument("--all", action="store_true", help="list every rule, not only those naming the action")
+    explain.add_argument(
+        "--all", action="store_true", help="list every rule, not only those naming the action"
+    )
     explain.add_argument(
         "--enforcement",
         default="enforced",
