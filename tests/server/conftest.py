@@ -56,6 +56,7 @@ def running_server(
     db_path: str | Path | None = None,
     reload_interval: float | None = 1.0,
     history: HistoryProvider | None = None,
+    public_url: str | None = None,
 ) -> Iterator[str]:
     """Start ``trigger-bot serve``'s app with uvicorn on an ephemeral 127.0.0.1 port.
 
@@ -65,6 +66,7 @@ def running_server(
         db_path: The report database (default: a file in a temporary directory, removed after).
         reload_interval: Seconds between policy file checks (``None``: no reloading).
         history: Passed to :func:`~openai_trigger_bot.server.create_app`.
+        public_url: Passed to :func:`~openai_trigger_bot.server.create_app`.
 
     Yields:
         The base URL, e.g. ``http://127.0.0.1:54321``; the server stops when the block ends.
@@ -79,6 +81,7 @@ def running_server(
             db_path=db_path,
             reload_interval=reload_interval,
             history=history,
+            public_url=public_url,
         )
         yield stack.enter_context(serve_in_thread(app))
 

@@ -75,6 +75,9 @@ class DecisionService:
         history: Newly stored outcomes are recorded into it.
         retry_after: Seconds sent as ``Retry-After`` with a 503 (``None``: no header; the
             policies are not reloaded, so waiting does not help).
+        public_url: The base URL clients reach the server at, for the AuthZEN discovery
+            document (checked by :func:`~.authzen.check_public_url`; ``None``: the local
+            address each connection arrived on).
     """
 
     def __init__(
@@ -85,8 +88,10 @@ class DecisionService:
         token: str,
         history: HistoryProvider,
         retry_after: int | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.holder = holder
+        self.public_url = public_url
         self.retry_after = retry_after
         self.store = store
         self.history = history
@@ -256,8 +261,22 @@ class DecisionService:
         return Reply(200, {"evaluations": results})
 
     async def authzen_discovery(self, request: Request) -> Reply:
-        """``GET /.well-known/authzen-configuration`` (no token needed)."""
-        return Reply(200, authzen.discovery(str(request.base_url)))
+        """``GET /.well-known/authzen-configuration`` (no token needed).
+
+        The endpoints are under the configured public URL, else under the local address the
+        connection arrived on; never under the request's ``Host`` header, which the client
+        chooses (echoing it would let anyone point a cache or a client at their own PDP).
+        """
+        base = self.public_url or authzen.local_base_url(
+            request.scope.get("scheme", "http"), request.scope.get("server")
+        )
+        if base is None:
+            raise ProtocolError(
+                404,
+                "not_configured",
+                "this server has no public URL to advertise; start it with --public-url",
+            )
+        return Reply(200, authzen.discovery(base))
 
     # -- health -----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from ..exceptions import ConfigurationError
 from ..governance.rules import HistoryProvider, InMemoryHistory
+from . import authzen
 from ._handlers import DecisionService
 from .policies import PolicyHolder
 from .reports import ReportStore
@@ -39,6 +40,7 @@ def create_app(
     db_path: str | Path,
     reload_interval: float | None = 1.0,
     history: HistoryProvider | None = None,
+    public_url: str | None = None,
 ) -> Starlette:
     """Build the decision server.
 
@@ -56,19 +58,29 @@ def create_app(
         history: Where ``history`` counts come from; newly reported outcomes are recorded into
             it, and outcomes of the last :data:`HISTORY_REPLAY_SECONDS` in the database are
             replayed into it now (default: a new :class:`InMemoryHistory`).
+        public_url: The base URL clients reach the server at (``https://pdp.example.com``,
+            with a path prefix if a proxy adds one), published in the AuthZEN discovery
+            document. Default: the local address each connection arrived on. The request's
+            ``Host`` header is never used.
 
     Returns:
         The ASGI app; ``app.state.policies`` is the :class:`~.policies.PolicyHolder` and
         ``app.state.reports`` the :class:`~.reports.ReportStore`.
 
     Raises:
-        ConfigurationError: The token is empty, or ``reload_interval`` is negative.
+        ConfigurationError: The token is empty, ``reload_interval`` is negative, or
+            ``public_url`` is not an absolute http(s) URL.
         sqlite3.Error: The report database cannot be opened.
     """
     if not token or not token.strip():
         raise ConfigurationError("the decision server needs a non-empty token")
     if reload_interval is not None and reload_interval < 0:
         raise ConfigurationError("reload_interval must be None, 0 (off) or a positive number")
+    if public_url is not None:
+        try:
+            public_url = authzen.check_public_url(public_url)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
     if history is None:
         history = InMemoryHistory()
     store = ReportStore(db_path)
@@ -76,7 +88,14 @@ def create_app(
     holder = PolicyHolder(Path(policy_dir), history=history)
     holder.refresh()
     retry_after = math.ceil(reload_interval) if reload_interval else None
-    service = DecisionService(holder, store, token=token, history=history, retry_after=retry_after)
+    service = DecisionService(
+        holder,
+        store,
+        token=token,
+        history=history,
+        retry_after=retry_after,
+        public_url=public_url,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

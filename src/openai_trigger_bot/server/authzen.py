@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -49,11 +50,13 @@ from .native import MAX_BATCH, ProtocolError, validation_details
 __all__ = [
     "EVALUATIONS_SEMANTICS",
     "Semantic",
+    "check_public_url",
     "discovery",
     "error_result",
     "evaluation_request",
     "evaluation_result",
     "evaluations_request",
+    "local_base_url",
     "proposal_from_evaluation",
     "stops_after",
 ]
@@ -269,6 +272,43 @@ def stops_after(result: Mapping[str, Any], semantic: Semantic) -> bool:
     if semantic == "permit_on_first_permit":
         return result.get("decision") is True
     return False
+
+
+def check_public_url(url: str) -> str:
+    """A server's public base URL, checked, without a trailing slash.
+
+    Raises:
+        ValueError: Not an absolute ``http(s)://host[:port][/path]`` URL (a query, fragment
+            or user info is refused too: the URL is published as the PDP's identifier).
+    """
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError(
+            f"public_url must be an absolute http(s) URL without user, query or fragment, such "
+            f"as https://pdp.example.com or http://127.0.0.1:8787; got {url!r}"
+        )
+    return url.rstrip("/")
+
+
+def local_base_url(scheme: str, server: tuple[str, int | None] | None) -> str | None:
+    """The base URL of the local address a connection arrived on (``None`` if unknown).
+
+    Built from the listening socket's address, never from the request's ``Host`` header,
+    which the client writes.
+    """
+    if server is None:
+        return None
+    host, port = server
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = "https" if scheme == "https" else "http"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def discovery(base_url: str) -> dict[str, str]:
