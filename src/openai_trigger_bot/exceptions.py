@@ -9,7 +9,11 @@ never exceptions. Exceptions are for mistakes a developer must fix, raised as ea
     ├── ConfigurationError          a definition or setting is wrong; fix the code or config
     │   ├── ActionDefinitionError   @action cannot turn this function into a strict tool
     │   ├── TriggerDefinitionError  @bot.trigger(...) is inconsistent (unknown default action, ...)
-    │   └── PolicyError             a policy file is broken (carries file and line)
+    │   ├── PolicyError             a policy file is broken (carries file and line)
+    │   └── StorePathError          a store's file path cannot be used (missing directory,
+    │                               a directory in its place, no permission); also an
+    │                               OSError. Memory stores raise MemoryPathError, which
+    │                               is a MemoryStoreError too
     ├── ArgumentsError              tool-call arguments failed validation (caught by the runner,
     │                               turned into an ``invalid`` outcome the model is told about)
     ├── UsageError                  the API was called in a way that cannot work
@@ -32,6 +36,7 @@ __all__ = [
     "ArgumentsError",
     "ConfigurationError",
     "PolicyError",
+    "StorePathError",
     "TriggerBotError",
     "TriggerDefinitionError",
     "UsageError",
@@ -69,6 +74,16 @@ class PolicyError(ConfigurationError):
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.line = line
+
+
+class StorePathError(ConfigurationError, OSError):
+    """A store's file cannot be opened at the path it was given.
+
+    Raised when a memory store, outbox or report store is opened: the message names the path,
+    what is wrong with it (a directory that does not exist, a directory in place of the file,
+    no permission, a read-only file system) and what to do. Nothing is created or changed.
+    It is also an :class:`OSError`, so code that handles file errors handles it.
+    """
 
 
 class ArgumentsError(TriggerBotError):

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from tenacity import RetryCallState, wait_exponential_jitter
 
-from .._sqlite import refuse_foreign
+from .._sqlite import connect, refuse_foreign
 from .decision import ExecutionEvent, ProposedAction
 
 __all__ = ["REPORTS_PROTOCOL", "OutboxStats", "OutcomeOutbox"]
@@ -75,6 +75,8 @@ class OutcomeOutbox:
         add_timeout: The longest :meth:`add` waits for the file's write lock (seconds).
 
     Raises:
+        StorePathError: The path cannot hold the file (its directory does not exist, a
+            directory is in its place, no permission); nothing is created.
         sqlite3.DatabaseError: The file is not an outbox (or not SQLite).
     """
 
@@ -94,11 +96,11 @@ class OutcomeOutbox:
         add_timeout: float = 0.05,
     ) -> None:
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = connect(self.path, "outbox", check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()  # the sender's connection (also used by stats/flush)
         self._init_schema()
         # The runs' connection: short busy timeout, so a locked file never holds a run up.
-        self._writer = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._writer = connect(self.path, "outbox", check_same_thread=False, isolation_level=None)
         self._writer.execute(f"PRAGMA busy_timeout = {int(add_timeout * 1000)}")
         self._writer_lock = threading.Lock()
         self._backlog: list[tuple[str, str, float]] = []

@@ -17,7 +17,13 @@
 """
 
 from .embedders import Embedder, HashingEmbedder, OpenAIEmbedder
-from .errors import EmbeddingError, MemoryFileError, MemorySchemaError, MemoryStoreError
+from .errors import (
+    EmbeddingError,
+    MemoryFileError,
+    MemoryPathError,
+    MemorySchemaError,
+    MemoryStoreError,
+)
 from .file import FileMemoryStore
 from .history import StoreHistory
 from .inmemory import InMemoryMemoryStore
@@ -39,6 +45,7 @@ __all__ = [
     "Memory",
     "MemoryFileError",
     "MemoryManager",
+    "MemoryPathError",
     "MemoryRequest",
     "MemorySchemaError",
     "MemoryStore",

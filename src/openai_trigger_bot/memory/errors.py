@@ -7,6 +7,9 @@ fix, raised when the store is opened::
 
     TriggerBotError
     ├── MemoryStoreError        a memory store cannot be used
+    │   ├── MemoryPathError     the path cannot hold the store (missing directory, a directory
+    │   │                       in its place, no permission); also a StorePathError (and so a
+    │   │                       ConfigurationError and an OSError). Nothing is created.
     │   ├── MemoryFileError     the JSON file is corrupt or not a memory file (left untouched)
     │   └── MemorySchemaError   the SQLite file is not a memory database, or has a schema
     │                           version this library cannot use (left untouched)
@@ -15,13 +18,23 @@ fix, raised when the store is opened::
 
 from __future__ import annotations
 
-from ..exceptions import TriggerBotError
+from ..exceptions import StorePathError, TriggerBotError
 
-__all__ = ["EmbeddingError", "MemoryFileError", "MemorySchemaError", "MemoryStoreError"]
+__all__ = [
+    "EmbeddingError",
+    "MemoryFileError",
+    "MemoryPathError",
+    "MemorySchemaError",
+    "MemoryStoreError",
+]
 
 
 class MemoryStoreError(TriggerBotError):
     """A memory store cannot be used (the message says what to do)."""
+
+
+class MemoryPathError(MemoryStoreError, StorePathError):
+    """A memory store cannot be opened at its path; the message names it and what to do."""
 
 
 class MemoryFileError(MemoryStoreError):

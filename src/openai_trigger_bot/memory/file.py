@@ -24,7 +24,9 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+from .._sqlite import check_path
 from ._file_format import dump_state, load_state
+from .errors import MemoryPathError
 from .inmemory import MemoryState
 from .records import FloatMatrix, Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch
 
@@ -43,11 +45,15 @@ class FileMemoryStore:
         path: The JSON file (for example ``"bot-memory.json"``).
 
     Raises:
+        MemoryPathError: The path cannot hold the file (its directory does not exist, a
+            directory is in its place, no permission); the message names the path and what
+            to do, and nothing is created.
         MemoryFileError: The file exists and is corrupt, foreign or from a newer version.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
+        check_path(self.path, "memory file", error=MemoryPathError)
         self._lock = threading.RLock()
         self._state = MemoryState()
         self._stamp: tuple[int, int, int] | None = None

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from .._sqlite import connect
 from ._sqlite_schema import CHUNK, COLUMNS, LIVE, ensure_schema, marks, row_memory
-from .errors import MemoryStoreError
+from .errors import MemoryPathError, MemoryStoreError
 from .records import FloatMatrix, Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch
 
 __all__ = ["SQLiteMemoryStore"]
@@ -51,6 +52,9 @@ class SQLiteMemoryStore:
         synchronous: ``"NORMAL"`` (default with WAL) or ``"FULL"``.
 
     Raises:
+        MemoryPathError: The path cannot hold the file (its directory does not exist, a
+            directory is in its place, no permission); the message names the path and what
+            to do, and nothing is created.
         MemorySchemaError: The file is not a memory database or has another schema version
             (it is left untouched).
     """
@@ -79,8 +83,13 @@ class SQLiteMemoryStore:
     # -- connections ------------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        conn = connect(
+            self.path,
+            "memory store",
+            error=MemoryPathError,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
         return conn

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._sqlite import refuse_foreign
+from .._sqlite import connect, refuse_foreign
 from ..governance.decision import ExecutionEvent, ProposedAction
 from ..governance.rules.history import HistoryProvider
 
@@ -115,7 +115,9 @@ class ReportStore:
         max_idle: How many idle connections the pool keeps open.
 
     Raises:
-        sqlite3.Error: The file cannot be opened or is not a database.
+        StorePathError: The path cannot hold the file (its directory does not exist, a
+            directory is in its place, no permission); nothing is created.
+        sqlite3.Error: The file is not a database, or another application's.
     """
 
     def __init__(
@@ -144,7 +146,7 @@ class ReportStore:
             conn.close()
 
     def _open(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = connect(self.path, "report store", isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         conn.execute("PRAGMA synchronous = FULL")
         return conn
