@@ -3,7 +3,8 @@
 A command that cannot do what it was asked prints one line on standard error and exits with
 status 2, the status argparse uses for a wrong command line::
 
-    trigger-bot policy test: error: no policy directory or file at 'policies'; pass one, or ...
+    trigger-bot policy test: error: the policy directory or file policies does not exist; pass
+    one (the default is policies), or create it with: trigger-bot policy init policies
 
 that is ``<command>: error: <what is wrong>; <what to do>``, the same shape as argparse's own
 usage errors. Details that cannot fit one line (the problems of a broken policy file, each as
