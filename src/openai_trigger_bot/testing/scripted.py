@@ -9,8 +9,9 @@ every ``POST /responses`` is answered from a script instead of the network::
     ])
     bot = Bot(name="b", client=scripted.client(), settings=BotSettings(model="gpt-5.2"))
 
-``POST /embeddings`` answers too (deterministic vectors), so an ``OpenAIEmbedder`` on the same
-client works offline. It behaves like the real API where that catches bugs: chaining with
+``POST /embeddings`` answers too, with lexical vectors (the offline ``HashingEmbedder``'s), so
+an ``OpenAIEmbedder`` on the same client works offline and recalls by shared words. It
+behaves like the real API where that catches bugs: chaining with
 ``previous_response_id`` only works on a response created with ``store=True``, and every
 function call of the previous response must get a ``function_call_output`` in the next
 request (else a 400, as the real API).
@@ -19,16 +20,18 @@ request (else a 400, as the real API).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import httpx2
 import numpy as np
 import openai
 
+from ..memory.embedders import HashingEmbedder
+from ..memory.records import FloatMatrix
 from ._builders import response_body
 
 __all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
@@ -190,11 +193,33 @@ class ScriptedResponses:
         return httpx2.Response(200, json=data)
 
 
-def _embeddings(request: httpx2.Request) -> httpx2.Response:
-    """``POST /embeddings``: deterministic unit vectors from each text's hash (offline).
+_NATIVE_DIMENSIONS = {"text-embedding-3-large": 3072}  # others: 1536
 
-    The vectors carry no meaning beyond identity (equal texts, equal vectors), which is enough
-    for memory plumbing in tests; use the offline ``HashingEmbedder`` for lexical relevance.
+
+@lru_cache(maxsize=8)
+def _hashing(dimensions: int) -> HashingEmbedder:
+    return HashingEmbedder(dimensions)
+
+
+def _lexical_vectors(texts: list[str], dimensions: int) -> FloatMatrix:
+    """The offline :class:`HashingEmbedder`'s vectors at ``dimensions`` (its minimum is 8:
+    shorter vectors are its first components, re-normalised)."""
+    vectors = _hashing(max(dimensions, 8)).embed(texts)[:, :dimensions]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    out: FloatMatrix = np.zeros_like(vectors)
+    np.divide(vectors, norms, out=out, where=norms > 0)
+    return out
+
+
+def _embeddings(request: httpx2.Request) -> httpx2.Response:
+    """``POST /embeddings``: lexical unit vectors (the offline ``HashingEmbedder``'s).
+
+    Texts that share words (or word pieces) get close vectors and unrelated texts nearly
+    orthogonal ones, so an ``OpenAIEmbedder`` on a scripted client recalls a stored fact for a
+    question that shares its words, as a real model would, without the network. Nothing
+    beyond shared words counts: paraphrases without a common word score about zero (the real
+    API would find them). ``dimensions`` is honoured (1 up to the model's native length,
+    else a 400 as from the real API).
     """
     try:
         body = json.loads(request.content)
@@ -202,13 +227,18 @@ def _embeddings(request: httpx2.Request) -> httpx2.Response:
     except (ValueError, KeyError, TypeError):
         return api_error(400, "embeddings request needs an 'input'")
     texts = [texts] if isinstance(texts, str) else list(texts)
-    native = {"text-embedding-3-large": 3072}.get(str(body.get("model")), 1536)
-    dims = int(body.get("dimensions") or native)
+    native = _NATIVE_DIMENSIONS.get(str(body.get("model")), 1536)
+    dims = body.get("dimensions")
+    dims = native if dims is None else dims
+    if not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= native:
+        return api_error(
+            400,
+            f"Invalid 'dimensions': {dims!r}. Expected an integer from 1 to {native}.",
+            code="invalid_value",
+        )
+    vectors = _lexical_vectors([str(t) for t in texts], dims)
     data = []
-    for i, text in enumerate(texts):
-        seed = int.from_bytes(hashlib.sha256(str(text).encode()).digest()[:8], "little")
-        vector = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-        vector /= np.linalg.norm(vector)
+    for i, vector in enumerate(vectors):
         if body.get("encoding_format") == "base64":
             embedding: Any = base64.b64encode(vector.tobytes()).decode()
         else:
