@@ -10,9 +10,11 @@ Reload semantics:
 
 - A reload builds a whole new evaluator and swaps it in with one assignment, so a request sees
   either the old policy set or the new one, never a mix.
-- A broken edit (or a deleted directory) keeps the last good evaluator in service and records
-  the problems, each with file and line: decisions go on from the last good policies, and the
-  health check reports the server not ready until the files are fixed.
+- A broken edit (or a deleted directory, or an entry that cannot be read: a dangling symlink,
+  a symlink loop, a directory named ``*.yaml``, a file without read permission) keeps the last
+  good evaluator in service and records the problems, each with its path (and line): decisions
+  go on from the last good policies, and the health check answers 503 with those problems
+  until the files are fixed.
 - A server that never loaded a good policy set has no evaluator: it answers decisions with 503.
 - The fingerprint is taken before the files are read, so a write that races a reload is
   picked up by the next poll. The history provider is shared by every evaluator, so a reload
@@ -38,15 +40,21 @@ __all__ = ["PolicyHolder", "PolicyState", "directory_fingerprint", "health"]
 
 logger = logging.getLogger("openai_trigger_bot.server")
 
-Fingerprint = tuple[tuple[str, int, int, int], ...] | str
+Fingerprint = tuple[tuple[str, int, int, int, int], ...] | str
 
 
 def directory_fingerprint(directory: Path) -> Fingerprint:
-    """What changes when a policy file in ``directory`` is added, removed or edited.
+    """What changes when a policy file in ``directory`` is added, removed, edited or broken.
+
+    Every entry named ``*.yaml`` / ``*.yml`` counts, whatever it is: one that cannot be read
+    (a dangling symlink, a loop, a directory) is a load error, so its appearing, vanishing or
+    being repaired must trigger a reload too. The mode is included so that fixing a file's
+    permissions is picked up.
 
     Returns:
-        ``(name, size, mtime_ns, inode)`` for each ``*.yaml`` / ``*.yml`` file, sorted by name;
-        or a string describing why the directory cannot be listed.
+        ``(name, size, mtime_ns, inode, mode)`` for each such entry (symlinks followed;
+        ``(name, -1, -1, -1, errno)`` when it cannot be followed), sorted by name; or a string
+        describing why the directory cannot be listed.
     """
     try:
         entries = []
@@ -56,10 +64,12 @@ def directory_fingerprint(directory: Path) -> Fingerprint:
                     continue
                 try:
                     stat = entry.stat()  # follows symlinks (Kubernetes ConfigMap volumes)
-                except OSError:
+                except OSError as exc:
+                    entries.append((entry.name, -1, -1, -1, exc.errno or -1))
                     continue
-                if entry.is_file():
-                    entries.append((entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+                entries.append(
+                    (entry.name, stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_mode)
+                )
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
     return tuple(sorted(entries))

@@ -5,6 +5,10 @@ Loading checks everything that can be checked before a proposal arrives: unknown
 keys, wrong types, bad action globs, CEL syntax and unknown CEL variables, a ``history`` window
 for conditions that count history, duplicate rule ids (across files too), the required
 ``default:``, and ``tests:`` entries. Every problem names the file and line and says what to fix.
+
+Nothing is skipped: an entry of a policy directory that cannot be read (a dangling symlink, a
+symlink loop, a directory or FIFO named ``*.yaml``, a file without read permission) is a
+problem naming its path, so a policy set never loads with one of its files silently missing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from ..errors import PolicyLoadError, PolicyProblem
 from ._parse import PolicyReader
+from ._read import read_policy_text
 from ._yaml import compose
 from .model import Policy
 
@@ -25,6 +30,7 @@ __all__ = [
     "load_policy_string",
     "policy_files",
     "read_policies",
+    "read_policy_text",
 ]
 
 PathLike = str | Path
@@ -62,15 +68,26 @@ def load_policy_file(path: PathLike) -> Policy:
 
 
 def policy_files(directory: PathLike) -> list[Path]:
-    """The ``*.yaml`` and ``*.yml`` files directly inside a directory, sorted by name.
+    """Every entry named ``*.yaml`` or ``*.yml`` directly inside a directory, sorted by name.
+
+    Entries are listed whatever they are: a dangling symlink, a symlink loop, a directory or a
+    FIFO with such a name is returned too, so that loading it fails with its path instead of
+    the policy set silently losing a file (see :func:`read_policy_text`).
 
     Raises:
-        PolicyLoadError: The directory does not exist or holds no policy file.
+        PolicyLoadError: The directory does not exist, cannot be listed, or holds no entry
+            with such a name.
     """
     folder = Path(directory)
     if not folder.is_dir():
         raise PolicyLoadError([PolicyProblem(str(folder), None, "not a directory")])
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    try:
+        files = sorted(p for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise PolicyLoadError(
+            [PolicyProblem(str(folder), None, f"cannot list the directory: {reason}")]
+        ) from exc
     if not files:
         raise PolicyLoadError(
             [PolicyProblem(str(folder), None, "no policy files (*.yaml, *.yml) in this directory")]
@@ -97,11 +114,11 @@ def read_policies(
             name, text = source
         else:
             name = str(source)
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(PolicyProblem(name, None, f"cannot read the file: {exc}"))
+            read = read_policy_text(Path(source))
+            if isinstance(read, PolicyProblem):
+                problems.append(read)
                 continue
+            text = read
         policy, found = _read_text(text, name)
         problems.extend(found)
         if policy is not None:
@@ -166,6 +183,4 @@ def check_policies(path: PathLike) -> list[PolicyProblem]:
         files = policy_files(target) if target.is_dir() else [target]
     except PolicyLoadError as exc:
         return list(exc.problems)
-    if not target.is_dir() and not target.is_file():
-        return [PolicyProblem(str(target), None, "no such file or directory")]
     return read_policies(files)[1]
