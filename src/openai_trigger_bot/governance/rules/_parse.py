@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..decision import MODES, RECOMMENDATIONS, Decision
 from ..enforcement import restrictiveness
@@ -79,8 +79,29 @@ def _glob_problem(pattern: str) -> str | None:
     return None
 
 
+def _declared_id(node: Node) -> str | None:
+    """The ``id:`` a rule entry declares, if it is a valid id, whatever else is wrong with it."""
+    if not isinstance(node, MappingNode):
+        return None
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode):
+            text = str(value.value)
+            return text if value.tag == "tag:yaml.org,2002:str" and _ID.match(text) else None
+    return None
+
+
 class PolicyReader(TestReader):
-    """Reads one policy file's node tree."""
+    """Reads one policy file's node tree.
+
+    Besides the policy, it records the ids the file declares (``policy_id`` and ``rule_ids``,
+    each valid id with its line) even when the file is broken, so that ids used twice across
+    files are reported together with every other problem.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.policy_id: str | None = None
+        self.rule_ids: list[tuple[str, int]] = []
 
     def decision(
         self, node: Node, what: str, *, policy: tuple[str, str], rule_id: str | None, reason: str
@@ -251,49 +272,54 @@ class PolicyReader(TestReader):
         entries = self.fields(
             root, "the policy file", allowed=_POLICY_KEYS, required=["policy", "version", "default"]
         )
-        if entries is None or not {"policy", "version", "default"} <= entries.keys():
+        if entries is None:
             return None
-        policy_id = self.string(entries["policy"][1], "policy")
-        if policy_id is not None and not _ID.match(policy_id):
-            self.problem(
-                entries["policy"][1], f"policy id {policy_id!r}: use letters, digits, _ . : -"
-            )
-            policy_id = None
-        version = self.text(entries["version"][1], "version")
+        # Everything present is read even when a required key is missing or broken, so that
+        # one pass reports every problem (duplicate ids included).
+        policy_id = None
+        if "policy" in entries:
+            policy_id = self.string(entries["policy"][1], "policy")
+            if policy_id is not None and not _ID.match(policy_id):
+                self.problem(
+                    entries["policy"][1], f"policy id {policy_id!r}: use letters, digits, _ . : -"
+                )
+                policy_id = None
+        self.policy_id = policy_id
+        version = self.text(entries["version"][1], "version") if "version" in entries else None
         description = ""
         if "description" in entries:
             description = self.text(entries["description"][1], "description") or ""
-        if policy_id is None or version is None:
-            return None
-        ident = (policy_id, version)
-        default = self.decision(
-            entries["default"][1],
-            "default",
-            policy=ident,
-            rule_id=None,
-            reason=f"no rule of policy {policy_id} matched this action",
-        )
+        ident = (policy_id or "?", version or "?")
+        default = None
+        if "default" in entries:
+            default = self.decision(
+                entries["default"][1],
+                "default",
+                policy=ident,
+                rule_id=None,
+                reason=f"no rule of policy {policy_id} matched this action",
+            )
         rules: list[Rule] = []
-        seen: dict[str, int] = {}
+        first: dict[str, int] = {}
         if "rules" in entries:
             for index, item in enumerate(self.sequence(entries["rules"][1], "rules") or ()):
                 rule = self.rule(item, ident, index)
-                if rule is None:
-                    continue
-                if rule.id in seen:
-                    self.problem(
-                        item, f"duplicate rule id {rule.id!r} (first at line {seen[rule.id]})"
-                    )
-                    continue
-                seen[rule.id] = rule.line
-                rules.append(rule)
+                declared = _declared_id(item)
+                if declared is not None:
+                    line = first.setdefault(declared, line_of(item))
+                    if line != line_of(item):  # also when either rule has other problems
+                        self.problem(item, f"duplicate rule id {declared!r} (first at line {line})")
+                        continue
+                    self.rule_ids.append((declared, line))
+                if rule is not None:
+                    rules.append(rule)
         tests: list[PolicyTest] = []
         if "tests" in entries:
             for index, item in enumerate(self.sequence(entries["tests"][1], "tests") or ()):
-                test = self.test(item, index, set(seen))
+                test = self.test(item, index, set(first))
                 if test is not None:
                     tests.append(test)
-        if default is None:
+        if policy_id is None or version is None or default is None:
             return None
         return Policy(
             id=policy_id,

@@ -36,13 +36,61 @@ __all__ = [
 PathLike = str | Path
 
 
-def _read_text(text: str, path: str) -> tuple[Policy | None, list[PolicyProblem]]:
+@dataclasses.dataclass(frozen=True)
+class _Read:
+    """One source read: its policy (``None`` when broken), problems and declared ids."""
+
+    path: str
+    policy: Policy | None
+    problems: list[PolicyProblem]
+    policy_id: str | None = None
+    rule_ids: tuple[tuple[str, int], ...] = ()
+
+
+def _read_text(text: str, path: str) -> _Read:
     root, problem = compose(text, path)
     if problem is not None:
-        return None, [problem]
+        return _Read(path, None, [problem])
     reader = PolicyReader(path)
     policy = reader.policy(root)
-    return (policy if not reader.problems else None), reader.problems
+    return _Read(
+        path,
+        policy if not reader.problems else None,
+        reader.problems,
+        reader.policy_id,
+        tuple(reader.rule_ids),
+    )
+
+
+def _clashes(reads: Iterable[_Read]) -> list[PolicyProblem]:
+    """Policy and rule ids used by more than one file, broken files included."""
+    problems: list[PolicyProblem] = []
+    policy_paths: dict[str, str] = {}
+    rule_places: dict[str, str] = {}
+    for read in reads:
+        if read.policy_id is not None:
+            if read.policy_id in policy_paths:
+                problems.append(
+                    PolicyProblem(
+                        read.path,
+                        1,
+                        f"policy id {read.policy_id!r} is also used by "
+                        f"{policy_paths[read.policy_id]}: give each policy file its own id",
+                    )
+                )
+            policy_paths.setdefault(read.policy_id, read.path)
+        for rule_id, line in read.rule_ids:
+            if rule_id in rule_places:
+                problems.append(
+                    PolicyProblem(
+                        read.path,
+                        line,
+                        f"rule id {rule_id!r} is already used at {rule_places[rule_id]}: "
+                        "rule ids must be unique across the loaded files",
+                    )
+                )
+            rule_places.setdefault(rule_id, f"{read.path}:{line}")
+    return problems
 
 
 def load_policy_string(text: str, *, source: str = "<string>") -> Policy:
@@ -107,7 +155,7 @@ def read_policies(
         The policies that loaded (rules numbered in load order) and the problems found,
         including rule and policy ids used twice across files.
     """
-    policies: list[Policy] = []
+    reads: list[_Read] = []
     problems: list[PolicyProblem] = []
     for source in sources:
         if isinstance(source, tuple):
@@ -119,37 +167,14 @@ def read_policies(
                 problems.append(read)
                 continue
             text = read
-        policy, found = _read_text(text, name)
-        problems.extend(found)
-        if policy is not None:
-            policies.append(policy)
-    seen_policies: dict[str, Policy] = {}
-    seen_rules: dict[str, str] = {}
+        reads.append(_read_text(text, name))
+        problems.extend(reads[-1].problems)
+    problems.extend(_clashes(reads))
     order = 0
     numbered: list[Policy] = []
-    for policy in policies:
-        if policy.id in seen_policies:
-            problems.append(
-                PolicyProblem(
-                    policy.path,
-                    1,
-                    f"policy id {policy.id!r} is also used by {seen_policies[policy.id].path}: "
-                    "give each policy file its own id",
-                )
-            )
-        seen_policies.setdefault(policy.id, policy)
+    for policy in (read.policy for read in reads if read.policy is not None):
         rules = []
         for rule in policy.rules:
-            if rule.id in seen_rules:
-                problems.append(
-                    PolicyProblem(
-                        rule.path,
-                        rule.line,
-                        f"rule id {rule.id!r} is already used at {seen_rules[rule.id]}: "
-                        "rule ids must be unique across the loaded files",
-                    )
-                )
-            seen_rules.setdefault(rule.id, f"{rule.path}:{rule.line}")
             rules.append(dataclasses.replace(rule, order=order))
             order += 1
         numbered.append(dataclasses.replace(policy, rules=tuple(rules)))
