@@ -1,4 +1,4 @@
-"""Ranking without I/O: exact top-k over cached matrices, and the recency/relevance mix."""
+"""Ranking without I/O: exact top-k over cached matrices, the recency shares and the mix."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from ._cache import ScopeSnapshot
 from .records import FloatMatrix, Memory
 
-__all__ = ["interleave", "normalised", "top_k"]
+__all__ = ["distinct", "interleave", "normalised", "recent_shares", "top_k"]
 
 _BLAS_MIN_ELEMENTS = 1 << 22
 """Below this many matrix elements (~11k rows at 384-d) scores come from a single-threaded
@@ -55,14 +55,52 @@ def top_k(
     return [(s, i) for s, i in found if s > min_score and i not in skip][:k]
 
 
+def distinct(memories: Sequence[Memory], seen: Collection[str] = ()) -> list[Memory]:
+    """``memories`` in order without a text seen before (in ``seen`` or earlier in the list).
+
+    Texts are compared exactly: the same outcome captured by three runs, or one fact kept in
+    two scopes, is shown once (the first, i.e. newest or most relevant, copy).
+    """
+    texts = set(seen)
+    out: list[Memory] = []
+    for memory in memories:
+        if memory.text not in texts:
+            texts.add(memory.text)
+            out.append(memory)
+    return out
+
+
+def recent_shares(
+    kept: Sequence[Memory], captured: Sequence[Memory], limit: int, share: int
+) -> list[Memory]:
+    """The recency leg: ``limit`` newest memories, captures taking at most ``share`` slots
+    while kept memories are left, newest first.
+
+    Args:
+        kept: The newest kept memories (facts...), newest first, distinct.
+        captured: The newest automatic captures, newest first, distinct.
+        limit: The request's ``recent_limit``.
+        share: The slots captures may take while kept memories compete (slots a share
+            leaves unused go to the other one).
+    """
+    n_captured = min(len(captured), max(share, limit - len(kept)))
+    n_kept = min(len(kept), limit - n_captured)
+    chosen = [*kept[:n_kept], *captured[:n_captured]]
+    chosen.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+    return chosen
+
+
 def interleave(recent: Sequence[Memory], relevant: Sequence[Memory]) -> list[Memory]:
-    """Both legs in priority order (newest, most relevant, 2nd newest, ...), no duplicates."""
+    """Both legs in priority order (newest, most relevant, 2nd newest, ...), without a memory
+    or a text twice."""
     out: list[Memory] = []
     seen: set[int] = set()
+    texts: set[str] = set()
     for i in range(max(len(recent), len(relevant))):
         for leg in (recent, relevant):
-            if i < len(leg) and leg[i].id not in seen:
+            if i < len(leg) and leg[i].id not in seen and leg[i].text not in texts:
                 seen.add(leg[i].id)
+                texts.add(leg[i].text)
                 out.append(leg[i])
     return out
 

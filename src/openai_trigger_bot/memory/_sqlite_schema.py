@@ -12,12 +12,14 @@ import sqlite3
 from typing import Any
 
 from .errors import MemorySchemaError
-from .records import Memory
+from .records import CAPTURE_KINDS, Memory
 
 __all__ = [
     "APPLICATION_ID",
+    "CAPTURED",
     "CHUNK",
     "COLUMNS",
+    "KEPT",
     "LIVE",
     "SCHEMA_VERSION",
     "ensure_schema",
@@ -26,6 +28,24 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x4F54424D  # "OTBM": openai-trigger-bot memory
+
+_KINDS = ", ".join(f"'{kind}'" for kind in sorted(CAPTURE_KINDS))
+CAPTURED = f"kind IN ({_KINDS})"
+KEPT = f"kind NOT IN ({_KINDS})"
+# One partial index per share of the recency leg: a query whose WHERE holds the same term
+# walks it newest first with LIMIT (no sort), however many rows of the other share are newer.
+# Added to files of this schema version when missing (older versions of the library ignore
+# them; SQLite keeps them up to date).
+_SHARE_INDEXES = {
+    "memories_scope_captured": (
+        f"CREATE INDEX IF NOT EXISTS memories_scope_captured ON memories (scope, created_at)"
+        f" WHERE {CAPTURED}"
+    ),
+    "memories_scope_kept": (
+        f"CREATE INDEX IF NOT EXISTS memories_scope_kept ON memories (scope, created_at)"
+        f" WHERE {KEPT}"
+    ),
+}
 SCHEMA_VERSION = 1
 
 _SCHEMA = f"""
@@ -84,6 +104,7 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
     try:
         app_id, version, tables = _header(conn)
         if (app_id, version) == (APPLICATION_ID, SCHEMA_VERSION):
+            _ensure_share_indexes(conn)
             return
         if (app_id, version, tables) == (0, 0, 0):
             conn.execute("BEGIN IMMEDIATE")
@@ -93,6 +114,8 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             conn.execute(statement)
+                    for statement in _SHARE_INDEXES.values():
+                        conn.execute(statement)
                     app_id, version = APPLICATION_ID, SCHEMA_VERSION
             except BaseException:
                 if conn.in_transaction:
@@ -121,6 +144,24 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                 else "No migration from that version exists: move the file away to start anew."
             )
         )
+
+
+def _ensure_share_indexes(conn: sqlite3.Connection) -> None:
+    """Add the recency shares' partial indexes to a file made before they existed."""
+    found = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (?, ?)",
+        tuple(_SHARE_INDEXES),
+    ).fetchall()
+    if len(found) == len(_SHARE_INDEXES):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SHARE_INDEXES.values():
+            conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 COLUMNS = "id, scope, text, kind, created_at, source, metadata, expires_at, content_hash"

@@ -131,9 +131,11 @@ class FileMemoryStore:
         """See :meth:`MemoryStore.add`."""
         return self._write(lambda s: s.add(items, now=now))
 
-    def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
+    def recent(
+        self, scopes: Sequence[str], limit: int, *, now: float, captured: bool | None = None
+    ) -> list[Memory]:
         """See :meth:`MemoryStore.recent`."""
-        return self._read(lambda s: s.recent(scopes, limit, now=now))
+        return self._read(lambda s: s.recent(scopes, limit, now=now, captured=captured))
 
     def get(self, ids: Sequence[int], *, now: float) -> list[Memory]:
         """See :meth:`MemoryStore.get`."""

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .records import FloatMatrix, Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch
+from .records import (
+    CAPTURE_KINDS,
+    FloatMatrix,
+    Memory,
+    NewMemory,
+    OutcomeRecord,
+    ScopeVersion,
+    VectorBatch,
+)
 
 __all__ = ["InMemoryMemoryStore", "MemoryState"]
 
@@ -65,7 +73,9 @@ class MemoryState:
             out.append(memory)
         return out
 
-    def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
+    def recent(
+        self, scopes: Sequence[str], limit: int, *, now: float, captured: bool | None = None
+    ) -> list[Memory]:
         if limit <= 0:
             return []
         live = (
@@ -73,6 +83,7 @@ class MemoryState:
             for scope in dict.fromkeys(scopes)
             for i in self.by_scope.get(scope, ())
             if not self.memories[i].expired(now)
+            and (captured is None or (self.memories[i].kind in CAPTURE_KINDS) == captured)
         )
         return heapq.nlargest(limit, live, key=lambda m: (m.created_at, m.id))
 
@@ -184,10 +195,12 @@ class InMemoryMemoryStore:
         with self._lock:
             return self._state.add(items, now=now)
 
-    def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
+    def recent(
+        self, scopes: Sequence[str], limit: int, *, now: float, captured: bool | None = None
+    ) -> list[Memory]:
         """See :meth:`MemoryStore.recent`."""
         with self._lock:
-            return self._state.recent(scopes, limit, now=now)
+            return self._state.recent(scopes, limit, now=now, captured=captured)
 
     def get(self, ids: Sequence[int], *, now: float) -> list[Memory]:
         """See :meth:`MemoryStore.get`."""

@@ -2,13 +2,24 @@
 
 Selection, for a :class:`~openai_trigger_bot.memory.MemoryRequest`:
 
-1. **Recency leg**: the ``recent_limit`` newest unexpired memories of the requested scopes
-   (one index walk per scope in the store).
+1. **Recency leg**: the ``recent_limit`` newest unexpired memories of the requested scopes,
+   in two shares (one index walk per scope and share in the store): automatic captures
+   (:data:`CAPTURE_KINDS`: runs, actions, tool outcomes) take at most
+   ``request.capture_share`` slots (``recent_capture_limit``, default half) while kept
+   memories (facts, every other kind) compete for them; slots one share leaves unused go to
+   the other. So captures never push a fact the bot was told to keep out, and a bot without
+   facts still sees its last runs.
 2. **Relevance leg**: the query (``request.query``, else the ``query`` the caller passes,
    usually the trigger's data; its last ``max_query_chars`` characters) is embedded and
    scored by cosine against each scope's cached float32 matrix (exact, see :mod:`._cache`),
    skipping what the recency leg took; the best ``semantic_limit`` with a score above
    ``min_relevance`` are kept.
+
+   No text is shown twice in one recall: each leg skips copies of a text it (or the recency
+   leg) already has, keeping the newest or most relevant copy, and reads further so copies
+   do not take the slots of other memories. Copies exist because captures are keyed by run
+   or call (three runs that did the same thing are three memories with one text) and
+   because one fact may be kept in several scopes.
 3. **Mix and budget**: the legs are interleaved (newest, most relevant, 2nd newest, ...) and
    memories are taken in that order while the rendered block fits ``request.char_budget``;
    the result is ordered newest first. Only the requested scopes are ever read.
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import logging
 import os
 import threading
@@ -36,12 +48,12 @@ from typing import Any, NamedTuple, TypeVar
 from ..models.openai import inline_sync_calls
 from ._cache import VectorCache
 from ._hooks import CaptureHooks
-from ._rank import interleave, normalised, top_k
+from ._rank import distinct, interleave, normalised, recent_shares, top_k
 from ._render import fit, render
 from .embedders import Embedder, HashingEmbedder
 from .history import StoreHistory
 from .inmemory import InMemoryMemoryStore
-from .records import FloatMatrix, Memory, NewMemory
+from .records import CAPTURE_KINDS, FloatMatrix, Memory, NewMemory
 from .request import MemoryRequest
 from .sqlite import SQLiteMemoryStore
 from .store import MemoryStore
@@ -59,7 +71,20 @@ DEFAULT_TTLS: Mapping[str, float | None] = {
 }
 """Default time to live per kind; kinds not listed (``fact``...) never expire."""
 
-CAPTURE_KINDS: tuple[str, ...] = ("trigger_run", "action", "tool_outcome")
+
+_MAX_FETCH = 1024
+"""The most rows one leg reads while skipping copies of texts it already has."""
+
+
+def _accepts_captured(store: MemoryStore) -> bool:
+    """Whether ``store.recent`` takes ``captured=`` (stores written before it did not)."""
+    try:
+        parameters = inspect.signature(store.recent).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return "captured" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 class CacheInfo(NamedTuple):
@@ -122,6 +147,7 @@ class MemoryManager(CaptureHooks):
         self._purge_interval = purge_interval
         self._next_purge = 0.0
         self._cache = VectorCache(store, self._space)
+        self._split_recent = _accepts_captured(store)
         self._history: StoreHistory | None = None
         self._history_lock = threading.Lock()
 
@@ -263,25 +289,66 @@ class MemoryManager(CaptureHooks):
             return None
         return text[-self._max_query :]
 
+    def _newest(
+        self, scopes: Sequence[str], need: int, now: float, captured: bool | None
+    ) -> list[Memory]:
+        """The ``need`` newest memories of a share, with distinct texts (reading further while
+        copies of one text fill the newest rows)."""
+        fetch = need * 3
+        while True:
+            if captured is None:
+                rows = self.store.recent(scopes, fetch, now=now)
+            else:
+                rows = self.store.recent(scopes, fetch, now=now, captured=captured)
+            found = distinct(rows)
+            if len(found) >= need or len(rows) < fetch or fetch >= _MAX_FETCH:
+                return found[:need]
+            fetch *= 4
+
+    def _recent(self, scopes: Sequence[str], request: MemoryRequest, now: float) -> list[Memory]:
+        limit = request.recent_limit
+        if limit <= 0:
+            return []
+        if self._split_recent:
+            kept = self._newest(scopes, limit, now, False)
+            captured = self._newest(scopes, limit, now, True)
+        else:  # a store written before `captured=`: split one larger answer here
+            both = self._newest(scopes, 2 * limit, now, None)
+            kept = [m for m in both if m.kind not in CAPTURE_KINDS]
+            captured = [m for m in both if m.kind in CAPTURE_KINDS]
+        return recent_shares(kept, captured, limit, request.capture_share)
+
+    def _relevant(
+        self,
+        scopes: Sequence[str],
+        limit: int,
+        vector: FloatMatrix,
+        now: float,
+        recent: list[Memory],
+    ) -> list[Memory]:
+        snapshots = self._cache.snapshots(scopes, self.store.versions(scopes))
+        exclude = {m.id for m in recent}
+        shown = {m.text for m in recent}
+        k = 2 * limit  # copies of one text score the same: look a little further
+        while True:
+            hits = top_k(
+                snapshots, vector, k, now=now, exclude=exclude, min_score=self._min_relevance
+            )
+            found = self.store.get([memory_id for _, memory_id in hits], now=now)
+            relevant = distinct([m for m in found if m.scope in scopes], shown)
+            if len(relevant) >= limit or len(hits) < k or k >= _MAX_FETCH:
+                return relevant[:limit]
+            k *= 4
+
     def _select(self, request: MemoryRequest, vector: FloatMatrix | None) -> list[Memory]:
         scopes = tuple(dict.fromkeys(request.scopes))
         if not scopes:
             return []
         now = self._clock()
-        recent = self.store.recent(scopes, request.recent_limit, now=now)
+        recent = self._recent(scopes, request, now)
         relevant: list[Memory] = []
         if vector is not None and request.semantic_limit > 0:
-            snapshots = self._cache.snapshots(scopes, self.store.versions(scopes))
-            hits = top_k(
-                snapshots,
-                vector,
-                request.semantic_limit,
-                now=now,
-                exclude={m.id for m in recent},
-                min_score=self._min_relevance,
-            )
-            found = self.store.get([memory_id for _, memory_id in hits], now=now)
-            relevant = [m for m in found if m.scope in scopes]
+            relevant = self._relevant(scopes, request.semantic_limit, vector, now, recent)
         chosen = fit(interleave(recent, relevant), request.char_budget)
         chosen.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         return chosen

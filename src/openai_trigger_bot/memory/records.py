@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CAPTURE_KINDS",
     "Memory",
     "NewMemory",
     "OutcomeRecord",
@@ -27,6 +28,13 @@ __all__ = [
 ]
 
 FloatMatrix = npt.NDArray[np.float32]
+
+CAPTURE_KINDS: tuple[str, ...] = ("trigger_run", "action", "tool_outcome")
+"""The kinds of automatic captures (runs, executed actions, other outcomes of governed calls).
+
+Every other kind (``fact``, your own) is a *kept* memory: something the bot or its code chose
+to remember. Recall gives captures their own share of the recent slots so they never crowd
+kept memories out (see :class:`~openai_trigger_bot.memory.MemoryRequest`)."""
 IdArray = npt.NDArray[np.int64]
 TimeArray = npt.NDArray[np.float64]
 

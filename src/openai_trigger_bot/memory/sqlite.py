@@ -14,10 +14,11 @@
   opens its own connections (SQLite connections must not cross a fork).
 - **Layout.** ``memories`` (vector as a float32 blob, plus the name of the embedder that made
   it), indexed by ``(scope, content_hash)`` (unique: exact dedup), ``(scope, created_at)``
-  (recency) and ``expires_at``; ``scopes`` holds each scope's version, bumped in the same
-  transaction as every write; ``outcomes`` is indexed by ``(action, at, status, target)`` so a
-  history count reads the index only. The schema version lives in the file header
-  (see :mod:`._sqlite_schema`).
+  (recency; plus one partial index per share, automatic captures and kept memories, so each
+  share is one ordered walk) and ``expires_at``; ``scopes`` holds each scope's version,
+  bumped in the same transaction as every write; ``outcomes`` is indexed by
+  ``(action, at, status, target)`` so a history count reads the index only. The schema
+  version lives in the file header (see :mod:`._sqlite_schema`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ from typing import Any
 import numpy as np
 
 from .._sqlite import connect
-from ._sqlite_schema import CHUNK, COLUMNS, LIVE, ensure_schema, marks, row_memory
+from ._sqlite_schema import (
+    CAPTURED,
+    CHUNK,
+    COLUMNS,
+    KEPT,
+    LIVE,
+    ensure_schema,
+    marks,
+    row_memory,
+)
 from .errors import MemoryPathError, MemoryStoreError
 from .records import FloatMatrix, Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch
 
@@ -275,20 +285,30 @@ class SQLiteMemoryStore:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
+    @staticmethod
+    def _recent_sql(
+        scopes: Sequence[str], limit: int, *, now: float, captured: bool | None
+    ) -> tuple[str, list[Any]]:
+        # One index walk per scope (newest first, LIMIT each): never a sort of whole scopes.
+        # A share's term is spelled exactly as its partial index's WHERE, so SQLite walks it.
+        share = "" if captured is None else f"{CAPTURED if captured else KEPT} AND "
+        leg = (
+            f"SELECT * FROM (SELECT {COLUMNS} FROM memories WHERE scope = ? AND {share}{LIVE}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?)"
+        )
+        params: list[Any] = []
+        for scope in scopes:
+            params += (scope, now, limit)
+        return " UNION ALL ".join([leg] * len(scopes)), params
+
+    def recent(
+        self, scopes: Sequence[str], limit: int, *, now: float, captured: bool | None = None
+    ) -> list[Memory]:
         """See :meth:`MemoryStore.recent`."""
         unique = list(dict.fromkeys(scopes))
         if limit <= 0 or not unique:
             return []
-        # One index walk per scope (newest first, LIMIT each): never a sort of whole scopes.
-        leg = (
-            f"SELECT * FROM (SELECT {COLUMNS} FROM memories WHERE scope = ? AND {LIVE}"
-            " ORDER BY created_at DESC, id DESC LIMIT ?)"
-        )
-        sql = " UNION ALL ".join([leg] * len(unique))
-        params: list[Any] = []
-        for scope in unique:
-            params += (scope, now, limit)
+        sql, params = self._recent_sql(unique, limit, now=now, captured=captured)
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
         rows.sort(key=lambda r: (r[4], r[0]), reverse=True)

@@ -62,8 +62,19 @@ class MemoryStore(Protocol):
         """
         ...
 
-    def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
-        """The ``limit`` newest unexpired memories of ``scopes``, newest first."""
+    def recent(
+        self, scopes: Sequence[str], limit: int, *, now: float, captured: bool | None = None
+    ) -> list[Memory]:
+        """The ``limit`` newest unexpired memories of ``scopes``, newest first.
+
+        Args:
+            captured: ``True``: only automatic captures (kinds in
+                :data:`~openai_trigger_bot.memory.records.CAPTURE_KINDS`); ``False``: only the
+                other kinds (kept memories); ``None``: both. Each should be one ordered index
+                walk per scope (SQLite: a partial index per share), never a sort of a scope.
+                A store written before this argument existed still works: the manager then
+                splits one larger ``recent`` answer itself.
+        """
         ...
 
     def get(self, ids: Sequence[int], *, now: float) -> list[Memory]:
