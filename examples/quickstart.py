@@ -1,12 +1,19 @@
 """The DESIGN quickstart, as written: a support bot with memory, one global and one hidden action.
 
-Runs offline against the scripted Responses API (which also answers embeddings); pass ``--live``
-with ``OPENAI_API_KEY`` set to use the real API. Memories persist in ``bot-memory.json`` in the
-current directory: run it twice and the second run recalls what the first one remembered.
+Runs offline against the scripted Responses API, which also answers embeddings with lexical
+vectors (texts that share words are close), so recall by relevance works offline too. Pass
+``--live`` with ``OPENAI_API_KEY`` set to use the real API.
+
+Memories persist in ``bot-memory.json`` in the current directory: run it twice and the second
+run recalls what the first one remembered. Beside it stays ``bot-memory.json.lock``, the empty
+file writers lock so that several processes can share the memory file; it is meant to stay
+(deleting it while a process writes would let two writers in at once) and is safe to delete
+when no bot runs. Both are in the project's ``.gitignore``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import openai
@@ -23,6 +30,13 @@ from openai_trigger_bot import (
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
 if "--live" in sys.argv:
+    if not os.environ.get("OPENAI_API_KEY"):  # as `trigger-bot demo --live` says it
+        print(
+            "quickstart.py: error: --live needs OPENAI_API_KEY in the environment; set it to "
+            "your OpenAI API key, or run `python examples/quickstart.py` offline",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     client: openai.OpenAI = openai.OpenAI()
 else:
     client = ScriptedResponses(
@@ -82,7 +96,7 @@ bot.register_actions(send_message, remember_fact)
     hidden_actions=[remember_fact],
     memory_request=MemoryRequest(
         scopes=("global", "chat:support", "user:alice"),
-        query="What does the user need?",
+        # no `query=`: the trigger's data (the chat) is what relevant memories are found by
         recent_limit=4,
         semantic_limit=6,
     ),
@@ -96,6 +110,10 @@ if __name__ == "__main__":
     print(f"status: {result.status}")
     print(f"model calls: {[(m.response_id, m.tool_calls) for m in result.model_calls]}")
     print(f"action calls: {[(a.name, a.arguments, a.output) for a in result.action_calls]}")
-    recalled = memory.recall(reply_to_chat.memory_request or MemoryRequest(), query="help")
-    print(f"memory now holds:\n{recalled}")
+    request = reply_to_chat.memory_request or MemoryRequest()
+    print(f"memory now holds:\n{memory.recall(request)}")
+    question = "What did Alice need help with?"
+    relevant = MemoryRequest(scopes=request.scopes, recent_limit=0, semantic_limit=1)
+    for found in memory.select(relevant, query=question):
+        print(f"recalled for {question!r}: {found.text}")
     memory.close()
