@@ -193,14 +193,14 @@ async def test_async_actions_of_one_response_run_concurrently() -> None:
     async def step_a() -> str:
         """A."""
         a_started.set()
-        await asyncio.wait_for(b_started.wait(), 2)
+        await asyncio.wait_for(b_started.wait(), 30)
         return "a"
 
     @action(global_action=True)
     async def step_b() -> str:
         """B."""
         b_started.set()
-        await asyncio.wait_for(a_started.wait(), 2)
+        await asyncio.wait_for(a_started.wait(), 30)
         return "b"
 
     bot = _two_call_bot(step_a, step_b, _both_calls(), use_async=True)
@@ -209,7 +209,7 @@ async def test_async_actions_of_one_response_run_concurrently() -> None:
 
 
 def test_sync_actions_of_one_response_run_concurrently_in_threads() -> None:
-    barrier = threading.Barrier(2, timeout=2)
+    barrier = threading.Barrier(2, timeout=30)  # trips only if they run one by one
 
     @action(global_action=True)
     def step_a() -> str:
@@ -235,7 +235,7 @@ async def test_sync_action_does_not_block_the_event_loop() -> None:
     @action(global_action=True)
     def step_a() -> str:
         """Waits for the event loop to release it."""
-        if not released.wait(2):
+        if not released.wait(30):
             raise TimeoutError("event loop was blocked")
         return "a"
 

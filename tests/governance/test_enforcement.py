@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openai_trigger_bot.governance import (
@@ -105,6 +105,7 @@ def test_levels_out_of_range_block(level: int) -> None:
     assert outcome_for_level(level, "enforced") == "block"
 
 
+@settings(deadline=None)  # no test depends on the machine's speed
 @given(
     recommendation=st.text(max_size=20).filter(lambda s: s not in RECOMMENDATIONS),
     mode=st.sampled_from([*MODES, "weird"]),

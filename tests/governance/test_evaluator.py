@@ -129,11 +129,23 @@ async def test_most_restrictive_wrapper_mixes_sync_and_async() -> None:
 
 
 async def test_most_restrictive_runs_async_evaluators_concurrently() -> None:
-    combined = MostRestrictive(Slow(PROCEED, 0.1), Slow(BLOCK, 0.1), Slow(REVIEW, 0.1))
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    """Each evaluator answers only once all three have started: run one after the other, the
+    first would wait for the others forever (here: until its 30 s bound fails the test)."""
+    started = [asyncio.Event() for _ in range(3)]
+
+    class Together:
+        name = "together"
+
+        def __init__(self, index: int, decision: Decision) -> None:
+            self.index, self.decision = index, decision
+
+        async def evaluate(self, item: ProposedAction) -> Decision:
+            started[self.index].set()
+            await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started)), 30)
+            return self.decision
+
+    combined = MostRestrictive(Together(0, PROCEED), Together(1, BLOCK), Together(2, REVIEW))
     assert await evaluate(combined, proposal()) is BLOCK
-    assert loop.time() - started < 0.25  # one after the other would take 0.3 s
 
 
 async def test_most_restrictive_fails_when_one_fails_and_cancels_the_rest() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -115,10 +114,11 @@ class StuckStore(InMemoryMemoryStore):
         super().__init__()
         self.entered = threading.Event()
         self.release = threading.Event()
+        self.released: list[bool] = []
 
     def record_outcomes(self, outcomes: Sequence[OutcomeRecord]) -> None:
         self.entered.set()
-        self.release.wait(10)
+        self.released.append(self.release.wait(30))
         super().record_outcomes(outcomes)
 
 
@@ -127,12 +127,13 @@ def test_counts_do_not_wait_for_a_flush_stuck_behind_another_writer() -> None:
     history = StoreHistory(store, clock=FakeClock(), flush_delay=0.0)
     history.record("a", "executed")
     history.record("a", "tool_error")
-    assert store.entered.wait(5)  # the writer is stuck inside the store
-    started = time.perf_counter()
+    assert store.entered.wait(30)  # the writer is stuck inside the store
+    # The store is released only after counts() returned: a count that waited for the flush
+    # would wait until the stuck write gave up after 30 s, and `released` would say so.
     counts = history.counts("a", since=0)
-    assert time.perf_counter() - started < 1.0
     assert (counts["executed"], counts["tool_error"], counts["total"]) == (1, 1, 2)
     store.release.set()
     history.close()
     assert history.pending == 0 and history.counts("a", since=0)["total"] == 2  # not twice
+    assert store.released and all(store.released)
     assert store.count_outcomes("a", since=0) == {"executed": 1, "tool_error": 1}

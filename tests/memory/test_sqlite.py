@@ -6,7 +6,6 @@ import asyncio
 import multiprocessing
 import sqlite3
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from openai_trigger_bot.memory import (
     MemoryManager,
     MemoryRequest,
     MemorySchemaError,
+    NewMemory,
     SQLiteMemoryStore,
 )
 
@@ -112,56 +112,69 @@ def test_the_vector_cache_sees_writes_and_deletes_of_another_process(tmp_path: P
         assert memory.cache_info().rows == 0 and memory.cache_info().loads == 2
 
 
+class WatchedStore(SQLiteMemoryStore):
+    """Notes which thread each write runs on, and signals when one starts."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.entered = threading.Event()
+        self.threads: list[int] = []
+
+    def add(self, items: Sequence[NewMemory], *, now: float) -> list[Memory]:
+        self.threads.append(threading.get_ident())
+        self.entered.set()
+        return super().add(items, now=now)
+
+
 async def test_async_calls_wait_for_sqlite_in_a_thread_not_on_the_loop(tmp_path: Path) -> None:
+    """A write waiting for another writer's lock leaves the loop free: the loop itself then
+    releases the lock. A write on the loop would block it until SQLite gave up (busy timeout)
+    and the write would fail with "database is locked"."""
     path = tmp_path / "m.db"
-    memory = MemoryManager(path)
+    store = WatchedStore(path)
+    memory = MemoryManager(store)
     await memory.aremember("warm up", scope="s")
     blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock for 0.3 s
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    asyncio.get_running_loop().call_later(0.3, blocker.execute, "COMMIT")
-    started = time.perf_counter()
-    stored = await memory.aremember("written after the lock", scope="s")
-    waited = time.perf_counter() - started
-    task.cancel()
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    store.entered.clear()
+    write = asyncio.create_task(memory.aremember("written after the lock", scope="s"))
+    assert await asyncio.to_thread(store.entered.wait, 30)  # the write has started
+    assert not write.done()  # and waits for the lock
+    blocker.execute("COMMIT")  # run by the loop, while the write waits
+    stored = await asyncio.wait_for(write, 30)
     blocker.close()
     assert stored.text == "written after the lock"
-    assert waited >= 0.25 and ticks >= 20  # it waited, and the loop kept ticking meanwhile
+    assert threading.get_ident() not in store.threads
     selected = await memory.aselect(MemoryRequest(scopes=("s",), query="lock"))
     assert selected[0].text == "written after the lock"
     await memory.aclose()
 
 
 class SlowDiskStore(SQLiteMemoryStore):
-    """Every read of recent memories takes 0.2 s, like a slow or busy disk."""
+    """Reads of recent memories hang until the test releases them, like a stuck disk."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.released: list[bool] = []
 
     def recent(self, scopes: Sequence[str], limit: int, *, now: float) -> list[Memory]:
-        time.sleep(0.2)
+        self.entered.set()
+        self.released.append(self.release.wait(30))
         return super().recent(scopes, limit, now=now)
 
 
 async def test_async_select_does_not_block_the_loop(tmp_path: Path) -> None:
-    memory = MemoryManager(SlowDiskStore(tmp_path / "m.db"))
+    """The loop releases the stuck read; a read on the loop would block it (and the release)
+    until the read gave up waiting after 30 s."""
+    store = SlowDiskStore(tmp_path / "m.db")
+    memory = MemoryManager(store)
     await memory.aremember("slow disks are slow", scope="s")
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
-
-    task = asyncio.create_task(ticker())
-    got = await memory.aselect(MemoryRequest(scopes=("s",), query="slow disks"))
-    task.cancel()
+    select = asyncio.create_task(memory.aselect(MemoryRequest(scopes=("s",), query="slow disks")))
+    assert await asyncio.to_thread(store.entered.wait, 30)
+    store.release.set()  # run by the loop, while the read hangs
+    got = await asyncio.wait_for(select, 60)
     assert [m.text for m in got] == ["slow disks are slow"]
-    assert ticks >= 15  # ~40 possible in 0.2 s; a blocked loop would give 0
+    assert store.released and all(store.released)
     await memory.aclose()

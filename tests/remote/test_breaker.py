@@ -1,16 +1,19 @@
 """The circuit breaker around remote calls: what counts, short-circuiting without I/O,
-half-open recovery with one trial at a time, cancellation, and a user-supplied breaker."""
+half-open recovery with one trial at a time, cancellation, and a user-supplied breaker.
+
+The open circuit's time is moved forward by hand (:mod:`.breaker_time`), never slept; the cost
+of an open-circuit decision is measured in ``benchmarks/remote_decisions.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pybreaker
 import pytest
 
+from openai_trigger_bot.governance import ProposedAction
 from openai_trigger_bot.governance.remote import (
     BreakerPolicy,
     CircuitOpenError,
@@ -19,7 +22,9 @@ from openai_trigger_bot.governance.remote import (
     RemoteTransportError,
     RetryPolicy,
 )
+from openai_trigger_bot.governance.remote.native import NativeProtocol
 
+from .breaker_time import stepped_breaker
 from .conftest import CountingTransport, FakeTime, native_answer, proposal
 
 BASE = "http://decisions.test"
@@ -122,17 +127,19 @@ async def test_no_decision_does_not_count(fake_time: FakeTime) -> None:
 
 
 async def test_cancellation_does_not_count_as_a_failure(fake_time: FakeTime) -> None:
-    gate = asyncio.Event()
+    gate, entered = asyncio.Event(), asyncio.Event()
 
     async def hang(request: httpx.Request) -> httpx.Response:
+        entered.set()
         await gate.wait()
         return httpx.Response(500)
 
     evaluator, transport = make(hang, fake_time, breaker=BreakerPolicy(fail_max=2))
     async with evaluator:
         for _ in range(4):
+            entered.clear()
             task = asyncio.ensure_future(evaluator.evaluate(proposal()))
-            await asyncio.sleep(0.01)
+            await asyncio.wait_for(entered.wait(), 30)  # the call waits inside the service
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -146,21 +153,20 @@ async def test_recovers_through_half_open(fake_time: FakeTime) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return native_answer(request) if healthy else httpx.Response(503)
 
-    evaluator, transport = make(
-        handler, fake_time, breaker=BreakerPolicy(fail_max=2, reset_timeout=0.05)
-    )
+    circuit, storage = stepped_breaker(fail_max=2)
+    evaluator, transport = make(handler, fake_time, breaker=circuit)
     async with evaluator:
         for _ in range(2):
             with pytest.raises(RemoteHTTPError):
                 await evaluator.evaluate(proposal())
-        await asyncio.sleep(0.06)
+        storage.advance(60)
         # the trial fails: open again, for another reset_timeout
         with pytest.raises(RemoteHTTPError):
             await evaluator.evaluate(proposal())
         with pytest.raises(CircuitOpenError):
             await evaluator.evaluate(proposal())
         healthy = True
-        await asyncio.sleep(0.06)
+        storage.advance(60)
         decision = await evaluator.evaluate(proposal())
         await evaluator.evaluate(proposal())
     assert decision.recommendation == "proceed"
@@ -175,25 +181,25 @@ async def test_recovers_through_half_open(fake_time: FakeTime) -> None:
 
 
 async def test_half_open_lets_one_trial_through_at_a_time(fake_time: FakeTime) -> None:
-    release = asyncio.Event()
+    release, in_flight = asyncio.Event(), asyncio.Event()
     failing = True
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if failing:
             return httpx.Response(500)
+        in_flight.set()
         await release.wait()
         return native_answer(request)
 
-    evaluator, transport = make(
-        handler, fake_time, breaker=BreakerPolicy(fail_max=1, reset_timeout=0.05)
-    )
+    circuit, storage = stepped_breaker(fail_max=1)
+    evaluator, transport = make(handler, fake_time, breaker=circuit)
     async with evaluator:
         with pytest.raises(RemoteHTTPError):
             await evaluator.evaluate(proposal())
         failing = False
-        await asyncio.sleep(0.06)
+        storage.advance(60)
         trial = asyncio.ensure_future(evaluator.evaluate(proposal()))
-        await asyncio.sleep(0.01)
+        await asyncio.wait_for(in_flight.wait(), 30)  # the trial waits inside the service
         assert evaluator.breaker_state == "half-open"
         for _ in range(3):
             with pytest.raises(CircuitOpenError, match="trial"):
@@ -218,17 +224,27 @@ async def test_a_user_supplied_breaker_is_used_as_is(fake_time: FakeTime) -> Non
     assert states(first) == states(second) == [("closed", "open")]
 
 
-async def test_open_circuit_decision_is_fast(fake_time: FakeTime) -> None:
-    evaluator, transport = make(lambda r: httpx.Response(500), fake_time)
+class CountingWire(NativeProtocol):
+    """The native protocol, counting the request bodies it encodes."""
+
+    encoded: ClassVar[list[str]] = []
+
+    def encode(self, proposal: ProposedAction, request_id: str) -> dict[str, Any]:
+        self.encoded.append(request_id)
+        return super().encode(proposal, request_id)
+
+
+async def test_an_open_circuit_decides_without_io_or_encoding(fake_time: FakeTime) -> None:
+    """What makes a refused decision cheap; its cost is in benchmarks/remote_decisions.py."""
+    CountingWire.encoded.clear()
+    evaluator, transport = make(lambda r: httpx.Response(500), fake_time, protocol=CountingWire())
     evaluator.breaker.open()
-    n = 2000
-    started = time.perf_counter()
-    for _ in range(n):
+    for _ in range(200):
         with pytest.raises(CircuitOpenError):
             await evaluator.evaluate(proposal())
-    per_call = (time.perf_counter() - started) / n
-    assert not transport.requests
-    assert per_call < 200e-6  # ~10 µs measured; generous bound for slow CI machines
+    assert not transport.requests and CountingWire.encoded == [] and fake_time.sleeps == []
+    failures = [e.failure for e in evaluator.events if e.kind != "breaker_state"]
+    assert failures == ["circuit_open"] * 200
 
 
 def _failure() -> Exception:
@@ -238,7 +254,8 @@ def _failure() -> Exception:
 def test_cancellation_neither_resets_the_count_nor_closes_a_trial() -> None:
     from openai_trigger_bot.governance.remote.breaker import Breaker
 
-    breaker = Breaker(BreakerPolicy(fail_max=3, reset_timeout=0.05), lambda *a: None)
+    circuit, storage = stepped_breaker(fail_max=3)
+    breaker = Breaker(circuit, lambda *a: None)
     for _ in range(2):
         with pytest.raises(RemoteTransportError), breaker.admit():
             raise _failure()
@@ -249,7 +266,7 @@ def test_cancellation_neither_resets_the_count_nor_closes_a_trial() -> None:
     with pytest.raises(RemoteTransportError), breaker.admit():
         raise _failure()
     assert breaker.is_open()
-    time.sleep(0.08)  # reset_timeout passes: the next call is the half-open trial
+    storage.advance(60)  # reset_timeout passes: the next call is the half-open trial
     with pytest.raises(asyncio.CancelledError), breaker.admit():
         raise asyncio.CancelledError()
     assert breaker.is_open()  # a cancelled trial re-opens, it does not close the circuit

@@ -2,12 +2,16 @@
 
 Timeouts, 500/503/429, connection refused, a dropped connection, malformed JSON, a wrong
 request id, OPA undefined, slow answers and a flapping service; counts are taken server-side.
+
+Nothing here depends on the machine's speed: waits between attempts go to a fake sleep, a
+"slow" answer hangs for 30 s (so only the timeout under test can end the call early, and a
+missing timeout fails the test instead of passing slowly), and the breaker's open time is
+moved forward by hand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -25,9 +29,12 @@ from openai_trigger_bot.governance.remote import (
 )
 from openai_trigger_bot.governance.remote.testing import FakeDecisionService, Fault
 
-from .conftest import proposal
+from .breaker_time import stepped_breaker
+from .conftest import FakeTime, proposal
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.005, backoff_max=0.01, jitter=0.001)
+HUNG = Fault.slow(30.0)  # an answer that never comes in time (stop() releases it)
+PATIENT = {"connect_timeout": 10.0, "read_timeout": 60.0}  # timeouts not under test
 
 
 def client(url: str, **options: Any) -> RemoteEvaluator:
@@ -73,26 +80,32 @@ async def test_500_is_an_http_error_and_not_retried(service: FakeDecisionService
     assert service.request_count == 1
 
 
-async def test_503_is_retried_within_attempts_and_time(service: FakeDecisionService) -> None:
+async def test_503_is_retried_within_attempts_and_time(
+    service: FakeDecisionService, fake_time: FakeTime
+) -> None:
     service.fault = Fault.error(503)
-    async with client(service.base_url, decision_deadline=1.0) as evaluator:
-        started = time.perf_counter()
+    async with client(
+        service.base_url, clock=fake_time.clock, sleep=fake_time.sleep, **PATIENT
+    ) as evaluator:
         with pytest.raises(RemoteHTTPError) as info:
             await evaluator.evaluate(proposal())
-        elapsed = time.perf_counter() - started
     assert info.value.status_code == 503
-    assert service.request_count == 3 and elapsed < 1.0
+    assert service.request_count == 3
     assert [e.attempt for e in evaluator.events if e.kind == "retry"] == [1, 2]
+    first, second = fake_time.sleeps  # the only waits: FAST_RETRY's backoff (+ <= 1 ms jitter)
+    assert 0.005 <= first <= 0.006 and 0.01 <= second <= 0.011
 
 
-async def test_429_retry_after_is_honoured_for_real(service: FakeDecisionService) -> None:
+async def test_429_retry_after_is_honoured_over_http(
+    service: FakeDecisionService, fake_time: FakeTime
+) -> None:
     service.script(Fault.error(429, retry_after="0.2"))
-    async with client(service.base_url) as evaluator:
-        started = time.perf_counter()
+    async with client(
+        service.base_url, clock=fake_time.clock, sleep=fake_time.sleep, **PATIENT
+    ) as evaluator:
         decision = await evaluator.evaluate(proposal())
-        elapsed = time.perf_counter() - started
     assert decision.recommendation == "proceed" and service.request_count == 2
-    assert 0.2 <= elapsed < 0.6
+    assert fake_time.sleeps == [0.2]  # the header's wait, not the backoff
 
 
 async def test_a_flapping_service_is_ridden_out_by_retries(service: FakeDecisionService) -> None:
@@ -104,37 +117,39 @@ async def test_a_flapping_service_is_ridden_out_by_retries(service: FakeDecision
     assert failures == ["http_error", "transport_error"]
 
 
-async def test_slow_answers_time_out_per_read(service: FakeDecisionService) -> None:
-    service.fault = Fault.slow(0.5)
+async def test_slow_answers_time_out_per_read(
+    service: FakeDecisionService, fake_time: FakeTime
+) -> None:
+    service.fault = HUNG
     async with client(
-        service.base_url, read_timeout=0.05, retry=RetryPolicy(attempts=2, backoff=0)
+        service.base_url,
+        connect_timeout=10.0,
+        read_timeout=0.05,
+        retry=RetryPolicy(attempts=2, backoff=0),
+        clock=fake_time.clock,  # the decision deadline never passes: only reads time out
+        sleep=fake_time.sleep,
     ) as evaluator:
-        started = time.perf_counter()
         with pytest.raises(RemoteTimeoutError) as info:
             await evaluator.evaluate(proposal())
-        elapsed = time.perf_counter() - started
     assert (info.value.failure, info.value.phase) == ("timeout", "read")
-    assert service.request_count == 2 and elapsed < 0.4
+    assert service.request_count == 2
 
 
 async def test_the_decision_deadline_cuts_a_slow_answer(service: FakeDecisionService) -> None:
-    service.fault = Fault.slow(1.0)
-    async with client(service.base_url, read_timeout=5.0, decision_deadline=0.15) as evaluator:
-        started = time.perf_counter()
-        with pytest.raises(RemoteTimeoutError):
+    service.fault = HUNG  # without the deadline the call would get its answer after 30 s
+    async with client(service.base_url, decision_deadline=0.15, **PATIENT) as evaluator:
+        with pytest.raises(RemoteTimeoutError) as info:
             await evaluator.evaluate(proposal())
-        elapsed = time.perf_counter() - started
-    assert 0.14 <= elapsed < 0.5 and service.request_count == 1
+    assert info.value.phase == "deadline" and service.request_count == 1
 
 
 def test_the_sync_deadline_cuts_a_slow_answer(service: FakeDecisionService) -> None:
-    service.fault = Fault.slow(1.0)
-    with client(service.base_url, read_timeout=5.0, decision_deadline=0.15) as evaluator:
-        started = time.perf_counter()
-        with pytest.raises(RemoteTimeoutError):
-            evaluator.evaluate_sync(proposal())
-        elapsed = time.perf_counter() - started
-    assert elapsed < 0.5 and service.request_count == 1
+    service.fault = HUNG
+    evaluator = client(service.base_url, decision_deadline=0.15, **PATIENT)
+    with evaluator, pytest.raises(RemoteTimeoutError) as info:
+        evaluator.evaluate_sync(proposal())
+    assert info.value.phase == "read"  # sync: the deadline cuts each socket operation
+    assert service.request_count == 1
 
 
 async def test_connection_refused_is_a_transport_error(refused_url: str) -> None:
@@ -187,7 +202,8 @@ async def test_authzen_approval_and_discovery_against_the_service(
 
 async def test_breaker_opens_short_circuits_and_recovers(service: FakeDecisionService) -> None:
     service.fault = Fault.error(500)
-    evaluator = client(service.base_url, breaker=BreakerPolicy(fail_max=3, reset_timeout=0.1))
+    circuit, storage = stepped_breaker(fail_max=3)
+    evaluator = client(service.base_url, breaker=circuit)
     async with evaluator:
         for _ in range(3):
             with pytest.raises(RemoteHTTPError):
@@ -198,7 +214,7 @@ async def test_breaker_opens_short_circuits_and_recovers(service: FakeDecisionSe
                 await evaluator.evaluate(proposal())
         assert (service.request_count, service.connection_count) == before == (3, 1)
         service.fault = Fault()
-        await asyncio.sleep(0.12)
+        storage.advance(60)  # reset_timeout passes
         assert (await evaluator.evaluate(proposal())).recommendation == "proceed"
     assert evaluator.breaker_state == "closed" and service.request_count == 4
     transitions = [
@@ -213,7 +229,7 @@ async def test_each_failure_kind_is_distinct(
     one_shot = RetryPolicy(attempts=1)
     kinds: list[str] = []
     cases: list[tuple[str, Fault, dict[str, Any]]] = [
-        (service.base_url, Fault.slow(0.3), {"read_timeout": 0.05}),
+        (service.base_url, HUNG, {"read_timeout": 0.05}),
         (refused_url, Fault(), {}),
         (service.base_url, Fault.error(502), {}),
         (service.base_url, Fault.malformed(), {}),

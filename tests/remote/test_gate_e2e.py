@@ -164,7 +164,7 @@ def test_fail_closed_when_nothing_listens(refused_url: str) -> None:
 
 
 def test_fail_closed_on_timeout(service: FakeDecisionService) -> None:
-    service.fault = Fault.slow(0.3)
+    service.fault = Fault.slow(30.0)  # hung: only the read timeout can end the call
     evaluator = remote(service, read_timeout=0.05, retry=RetryPolicy(attempts=1))
     try:
         result = run(evaluator, [1])
