@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -282,49 +281,81 @@ def test_max_action_calls_stops_before_running_more(kit: Kit) -> None:
     assert len(scripted.requests) == 1
 
 
-class _SlowModel:
-    """A model backend that takes longer than the run's deadline."""
+class FakeClock:
+    """The run's monotonic clock; it moves only when a test double says time passed."""
 
     def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _HungModel:
+    """The first call "takes" all but 0.05 s of a 60 s run; the second never answers."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
         self.calls = 0
+        self.cancelled = False
 
     async def create(self, body: dict[str, Any], *, timeout: float | None) -> ModelResponse:
         self.calls += 1
-        if self.calls > 1:
-            await asyncio.sleep(5)
+        if self.calls == 1:
+            self.clock.now = 59.95
+        else:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
         return parse_response(
             response_body([function_call("send_message", {"chat_id": "c", "text": "t"})])
         )
 
 
 async def test_deadline_cancels_a_slow_model_call(kit: Kit) -> None:
-    bot = Bot(name="slow", model=_SlowModel(), settings=BotSettings(timeout_s=0.2))
+    """On the fake clock the first round always ends before the deadline, however slow the
+    machine; the hung second call is cancelled when the 0.05 s left run out (if it were not,
+    the run would hang and the 30 s bound below would fail the test)."""
+    clock = FakeClock()
+    model = _HungModel(clock)
+    bot = Bot(name="slow", model=model, settings=BotSettings(timeout_s=60), clock=clock)
     bot.register_actions(kit.send_message)
 
     @bot.trigger("t", prompt="p", default_action=kit.send_message)
     def t() -> dict[str, str]:
         return {}
 
-    started = time.monotonic()
-    result = await bot.arun(t())
+    result = await asyncio.wait_for(bot.arun(t()), 30)
     assert result.status == "deadline"
-    assert time.monotonic() - started < 2
+    assert model.calls == 2 and model.cancelled
     assert len(result.action_calls) == 1  # the first round's action completed and is kept
     assert result.model_calls[-1].error is not None
 
 
 async def test_deadline_never_interrupts_a_started_action() -> None:
+    """The action starts 0.1 s before the deadline (on the run's fake clock, so however slow
+    the machine) and takes 0.3 s: a deadline timer around it would always cut it."""
     finished = []
+    clock = FakeClock()
 
     @action(global_action=True)
     async def slow_step() -> str:
         """Takes longer than the deadline."""
         await asyncio.sleep(0.3)
+        clock.now += 0.3
         finished.append(True)
         return "done"
 
-    scripted = ScriptedResponses([[function_call("slow_step", {})], [message("x")]])
-    bot = Bot(name="b", client=scripted.async_client(), settings=BotSettings(timeout_s=0.1))
+    def model(body: dict[str, Any]) -> list[dict[str, Any]]:
+        clock.now = 59.9  # the model call took most of the run's 60 s
+        return [function_call("slow_step", {})]
+
+    scripted = ScriptedResponses(model)
+    bot = Bot(
+        name="b", client=scripted.async_client(), settings=BotSettings(timeout_s=60), clock=clock
+    )
     bot.register_actions(slow_step)
 
     @bot.trigger("t", prompt="p")

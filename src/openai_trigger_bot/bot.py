@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class Bot:
         memory: Recalls memories for triggers with a ``memory_request`` and captures their
             runs and outcomes; its persistent history also backs policy ``history``
             conditions (a policy directory given as ``policy`` is wired to it).
+        clock: Monotonic seconds for the run's deadline (``settings.timeout_s``); inject a
+            fake clock to test deadlines without depending on the machine's speed.
 
     Raises:
         ConfigurationError: A bad combination of options, or an unknown mode.
@@ -100,6 +103,7 @@ class Bot:
         governance: Governance | None = None,
         governed: bool = True,
         memory: MemoryManager | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not name:
             raise ConfigurationError("a bot needs a name")
@@ -127,6 +131,7 @@ class Bot:
         if memory is not None and not isinstance(memory, MemoryManager):
             raise ConfigurationError(f"memory must be a MemoryManager, got {type(memory).__name__}")
         self.memory = memory
+        self._clock = clock
         history = memory.history if memory is not None else None
         if governance is None and governed:
             governance = Governance(
@@ -293,6 +298,7 @@ class Bot:
             max_action_calls=s.max_action_calls,
             timeout_s=s.timeout_s,
             governance=self.governance if governance is True else governance or None,
+            clock=self._clock,
         )
 
     def request_body(

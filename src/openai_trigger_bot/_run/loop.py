@@ -47,6 +47,7 @@ class RunSpec:
         memory: Where memories are recalled from and outcomes captured, if anywhere.
         memory_request: What this run recalls (and where it captures); ``None``: neither.
         memory_query: The text to rank memories by when the request names no query.
+        clock: Monotonic seconds, for the deadline (a fake one in tests).
     """
 
     run_id: str
@@ -64,6 +65,7 @@ class RunSpec:
     memory: MemoryManager | None = None
     memory_request: MemoryRequest | None = None
     memory_query: str | None = None
+    clock: Callable[[], float] = time.monotonic
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,7 +91,7 @@ class _State:
 async def run_loop(spec: RunSpec) -> RunResult:
     """Run one trigger to its end and return the record (never raises for runtime faults)."""
     state = _State()
-    deadline = None if spec.timeout_s is None else time.monotonic() + spec.timeout_s
+    deadline = None if spec.timeout_s is None else spec.clock() + spec.timeout_s
     input_items: list[dict[str, Any]] = spec.first_input
     remembering = spec.memory is not None and spec.memory_request is not None
     if remembering:
@@ -100,7 +102,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
         if len(state.model_calls) >= spec.max_model_calls:
             status = "max_model_calls"
             break
-        remaining = None if deadline is None else deadline - time.monotonic()
+        remaining = None if deadline is None else deadline - spec.clock()
         if remaining is not None and remaining <= 0:
             status = "deadline"
             break
@@ -177,6 +179,7 @@ async def _call_model(
     """One model call, recorded. Returns (response, error, timed_out)."""
     started_at = time.time()
     t0 = time.perf_counter()
+    c0 = spec.clock()
     round_no = len(state.model_calls) + 1
     prev = body.get("previous_response_id")
     try:
@@ -189,7 +192,7 @@ async def _call_model(
     except Exception as exc:  # the run ends with a status, whatever the backend raised
         # A sync client under Bot.run cannot be cancelled: a failure after the deadline
         # (its own timeout, or retries) is the deadline too.
-        past = remaining is not None and time.perf_counter() - t0 >= remaining
+        past = remaining is not None and spec.clock() - c0 >= remaining
         timed_out = isinstance(exc, asyncio.TimeoutError) or past
         if timed_out:
             message = "the run's deadline passed during a model call"
@@ -256,7 +259,7 @@ async def _run_calls(
         if sequential:
             verdicts.update(await _decide(spec, [item], deadline))
         verdict = verdicts.get(id(item))
-        late = deadline is not None and time.monotonic() >= deadline
+        late = deadline is not None and spec.clock() >= deadline
         if verdict is not None and verdict.outcome != "execute":
             decided[id(item)] = not_run(item, verdict)
             if verdict.outcome == "approval_required" and stop is None:
@@ -303,7 +306,7 @@ async def _decide(
         if deadline is None:
             verdicts = await work
         else:
-            verdicts = await asyncio.wait_for(work, max(deadline - time.monotonic(), 0.0))
+            verdicts = await asyncio.wait_for(work, max(deadline - spec.clock(), 0.0))
     except asyncio.TimeoutError:
         late = Verdict(
             "block",
