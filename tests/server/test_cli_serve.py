@@ -72,7 +72,17 @@ async def test_serves_the_app_with_the_options(
     err = capsys.readouterr().err
     assert "shorter than 16" in err and "bad.yaml:1" in err and "clear text" in err
     ((app, kwargs),) = runner.calls
-    assert kwargs == {"host": "0.0.0.0", "port": 9999, "log_level": "info", "server_header": False}
+    options = kwargs.pop("http"), kwargs.pop("limit_concurrency"), kwargs.pop("loop")
+    assert kwargs == {
+        "host": "0.0.0.0",
+        "port": 9999,
+        "log_level": "info",
+        "server_header": False,
+        "ws": "none",
+        "timeout_keep_alive": 5.0,
+        "h11_max_incomplete_event_size": 64 * 1024,
+    }
+    assert options[0].header_timeout == 10.0 and options[1:] == (1000, "auto")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         assert (await http.get("/health")).status_code == 503

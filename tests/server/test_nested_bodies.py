@@ -33,28 +33,37 @@ def _event(key: str, value: str) -> str:
 BODIES: dict[str, tuple[int, Callable[[str], str]]] = {
     "/v1/decisions": (
         3,
-        lambda v: f'{{"protocol": "{PROTOCOL}", "proposal": '
-        f'{{"action": "issue_refund", "arguments": {{"x": {v}}}}}}}',
+        lambda v: (
+            f'{{"protocol": "{PROTOCOL}", "proposal": '
+            f'{{"action": "issue_refund", "arguments": {{"x": {v}}}}}}}'
+        ),
     ),
     "/v1/decisions:batch": (
         4,
-        lambda v: f'{{"protocol": "{PROTOCOL}", "proposals": '
-        f'[{{"action": "issue_refund", "arguments": {{"x": {v}}}}}]}}',
+        lambda v: (
+            f'{{"protocol": "{PROTOCOL}", "proposals": '
+            f'[{{"action": "issue_refund", "arguments": {{"x": {v}}}}}]}}'
+        ),
     ),
     "/v1/reports": (
         5,
-        lambda v: f'{{"protocol": "{PROTOCOL}", "reports": '
-        f'[{{"idempotency_key": "k-1", "event": {_event("k-1", v)}}}]}}',
+        lambda v: (
+            f'{{"protocol": "{PROTOCOL}", "reports": '
+            f'[{{"idempotency_key": "k-1", "event": {_event("k-1", v)}}}]}}'
+        ),
     ),
     "/access/v1/evaluation": (
         4,
-        lambda v: '{"action": {"name": "issue_refund", "properties": '
-        f'{{"arguments": {{"x": {v}}}}}}}}}',
+        lambda v: (
+            f'{{"action": {{"name": "issue_refund", "properties": {{"arguments": {{"x": {v}}}}}}}}}'
+        ),
     ),
     "/access/v1/evaluations": (
         6,
-        lambda v: '{"evaluations": [{"action": {"name": "issue_refund", "properties": '
-        f'{{"arguments": {{"x": {v}}}}}}}}}]}}',
+        lambda v: (
+            '{"evaluations": [{"action": {"name": "issue_refund", "properties": '
+            f'{{"arguments": {{"x": {v}}}}}}}}}]}}'
+        ),
     ),
 }
 

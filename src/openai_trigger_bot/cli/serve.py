@@ -5,6 +5,11 @@ never from the command line, where ``ps`` would show it. Without it the command 
 start. A missing policy directory is refused too; a directory whose files are broken starts the
 server unready (health and decisions answer 503, every problem is printed with file and line)
 and it becomes ready as soon as the files are fixed.
+
+The server cuts slow clients: the headers of a request must arrive within ``--header-timeout``
+seconds and its body within ``--body-timeout`` (else 408 and the connection is closed), idle
+kept-alive connections close after ``--keep-alive-timeout``, and beyond ``--max-connections``
+requests get 503 (see :mod:`openai_trigger_bot.server.limits`). ``--help`` states every default.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from ..exceptions import ConfigurationError
+from ..server.limits import ServerLimits
 
 __all__ = ["add_serve_command"]
 
@@ -54,15 +62,31 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
     if args.reload_interval < 0:
         return _error("--reload-interval must be 0 (off) or more seconds")
     try:
+        limits = ServerLimits(
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            keep_alive_timeout=args.keep_alive_timeout,
+            max_connections=args.max_connections,
+        )
+    except ConfigurationError as exc:
+        name, _, rest = str(exc).partition(" ")
+        return _error(f"--{name.replace('_', '-')} {rest}; pass a value above 0")
+    try:
         import uvicorn
 
-        from ..server import create_app
+        from ..server import create_app, uvicorn_options
     except ImportError:
         return _error("the server needs its extra: pip install 'openai-trigger-bot[serve]'")
     try:
         app = create_app(
-            policies, token=token, db_path=args.db, reload_interval=args.reload_interval
+            policies,
+            token=token,
+            db_path=args.db,
+            reload_interval=args.reload_interval,
+            public_url=args.public_url,
         )
+    except ConfigurationError as exc:
+        return _error(str(exc).replace("public_url", "--public-url"))
     except (OSError, sqlite3.Error) as exc:
         return _error(f"cannot open the report database {args.db}: {exc}")
     state = app.state.policies.state
@@ -81,7 +105,14 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
             file=sys.stderr,
         )
     run: Runner = runner if runner is not None else uvicorn.run
-    run(app, host=args.host, port=args.port, log_level=args.log_level, server_header=False)
+    run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        server_header=False,
+        **uvicorn_options(limits),
+    )
     return 0
 
 
@@ -92,8 +123,9 @@ def add_serve_command(
 
     Args:
         sub: The ``trigger-bot`` sub-command parsers.
-        runner: Runs the app (default ``uvicorn.run``; called as
-            ``runner(app, host=, port=, log_level=, server_header=)``). Tests pass their own.
+        runner: Runs the app (default ``uvicorn.run``; called as ``runner(app, host=, port=,
+            log_level=, server_header=, **uvicorn_options(limits))``, see
+            :func:`~openai_trigger_bot.server.uvicorn_options`). Tests pass their own.
     """
     serve = sub.add_parser(
         "serve",
@@ -102,30 +134,75 @@ def add_serve_command(
         description="Serve the policy files over the openai-trigger-bot.decision/v1 protocol "
         "and OpenID AuthZEN 1.0. The token is read from an environment variable.",
     )
-    serve.add_argument("--policies", default="policies", help="policy directory (policies)")
-    serve.add_argument("--host", default="127.0.0.1", help="interface (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8787, help="port (8787)")
+    serve.add_argument(
+        "--policies", default="policies", help="policy directory (default: %(default)s)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default: %(default)s)")
     serve.add_argument(
         "--token-env",
         default="TRIGGER_BOT_TOKEN",
         metavar="NAME",
-        help="environment variable holding the token clients must send (TRIGGER_BOT_TOKEN)",
+        help="environment variable holding the token clients must send (default: %(default)s)",
     )
     serve.add_argument(
-        "--db", default="decision-reports.db", help="SQLite file for outcome reports"
+        "--db",
+        default="decision-reports.db",
+        metavar="FILE",
+        help="SQLite file for outcome reports (default: %(default)s)",
     )
     serve.add_argument(
         "--reload-interval",
         type=float,
         default=1.0,
         metavar="SECONDS",
-        help="seconds between checks of the policy files; 0 turns reloading off (1.0)",
+        help="seconds between checks of the policy files; 0 turns reloading off "
+        "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL clients reach the server at (e.g. https://pdp.example.com), "
+        "advertised in the AuthZEN discovery document (default: the local address each "
+        "connection arrived on; the Host header is never used)",
+    )
+    limits = ServerLimits()
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=limits.header_timeout,
+        metavar="SECONDS",
+        help="a request's line and headers must arrive within this, else 408 and the "
+        "connection is closed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=limits.body_timeout,
+        metavar="SECONDS",
+        help="a request's body must arrive within this after its headers, else 408 and the "
+        "connection is closed (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=limits.keep_alive_timeout,
+        metavar="SECONDS",
+        help="an idle kept-alive connection is closed after this (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=limits.max_connections,
+        metavar="N",
+        help="open connections and requests in progress beyond which requests get 503 "
+        "(default: %(default)s)",
     )
     serve.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
-        help="server log level (info)",
+        help="server log level (default: %(default)s)",
     )
 
     def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ reloads the policies when their files change.
 - :mod:`.native` and :mod:`.authzen`: the two protocols as pure functions.
 - :mod:`.policies`: the reloading policy holder and the health answer.
 - :mod:`.reports`: the report record and its SQLite store.
+- :mod:`.limits`: :class:`ServerLimits` (read deadlines, connection bounds) and the uvicorn
+  options that apply them (:mod:`._read_guard` enforces the read deadlines).
 - :mod:`.threaded`: :func:`serve_in_thread`, for tests.
 
 Only :mod:`.app` and :mod:`.threaded` import starlette / uvicorn; they are loaded on first use
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .limits import ServerLimits, uvicorn_options
 from .native import PROTOCOL, ProtocolError
 from .policies import PolicyHolder, PolicyState
 from .reports import IngestResult, OutcomeReport, ReportStore
@@ -35,8 +38,10 @@ __all__ = [
     "PolicyState",
     "ProtocolError",
     "ReportStore",
+    "ServerLimits",
     "create_app",
     "serve_in_thread",
+    "uvicorn_options",
 ]
 
 

@@ -4,7 +4,8 @@ Each handler returns a :class:`Reply`; :meth:`DecisionService.endpoint` turns it
 response, checks the token first (except for health and discovery), renders a
 :class:`~.native.ProtocolError` as its error body, hides unexpected exceptions behind a 500
 ``internal_error`` (logged with the traceback), and always sets ``X-Request-Id``: the request's
-header, else the request id in the body, else a new one.
+header, else the request id in the body, else a new one. A client that disconnects before its
+body arrived (or is cut by the body deadline) is logged, not treated as a failure.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from .. import __version__
@@ -131,6 +132,11 @@ class DecisionService:
                 reply = await handler(request)
             except ProtocolError as exc:
                 reply = Reply(exc.status, exc.body(), getattr(request.state, "request_id", None))
+            except ClientDisconnect:
+                # The client left, or its body missed the read deadline and the server closed
+                # the connection (see ._read_guard): nobody is left to answer.
+                logger.info("%s %s: the client disconnected", request.method, request.url.path)
+                return Response(status_code=400)
             except Exception:
                 logger.exception("%s %s failed", request.method, request.url.path)
                 message = "the server failed on this request; see its log"

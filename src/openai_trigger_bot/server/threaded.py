@@ -20,6 +20,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "the decision server needs starlette and uvicorn: pip install 'openai-trigger-bot[serve]'"
     ) from exc
 
+from .limits import ServerLimits, uvicorn_options
+
 __all__ = ["serve_in_thread"]
 
 
@@ -31,6 +33,7 @@ def serve_in_thread(
     port: int = 0,
     startup_timeout: float = 10.0,
     log_level: str = "warning",
+    limits: ServerLimits | None = None,
 ) -> Iterator[str]:
     """Serve ``app`` on ``host:port`` in a daemon thread for the duration of the block.
 
@@ -40,6 +43,8 @@ def serve_in_thread(
         port: The port; ``0`` picks a free one.
         startup_timeout: Seconds to wait for the server to start.
         log_level: uvicorn's log level.
+        limits: Read deadlines and connection bounds (default: :class:`~.limits.ServerLimits`'s),
+            applied as ``trigger-bot serve`` applies them.
 
     Yields:
         The base URL, e.g. ``http://127.0.0.1:54321``.
@@ -54,7 +59,7 @@ def serve_in_thread(
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level=log_level, access_log=False, lifespan="on", ws="none", http="h11"
+        app, log_level=log_level, access_log=False, lifespan="on", **uvicorn_options(limits)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(
