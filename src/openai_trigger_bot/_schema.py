@@ -62,7 +62,9 @@ class FunctionSchema:
     _tags: frozenset[str] = field(repr=False, compare=False)
     _hidden: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
-    def validate(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+    def validate(
+        self, raw: Mapping[str, Any], *, scrub: Callable[[str], str] | None = None
+    ) -> dict[str, Any]:
         """Validate the model's (JSON-decoded) arguments into the kwargs to call with.
 
         Key/value arrays are turned back into dicts, ``null`` for a parameter (or field) that
@@ -71,6 +73,8 @@ class FunctionSchema:
 
         Args:
             raw: The JSON object the model sent, decoded.
+            scrub: Applied to each input echoed in an error message before it is shortened
+                (so a secret is removed whole, never left half-visible by the cut).
 
         Returns:
             Keyword arguments for the function, including defaults for omitted parameters.
@@ -91,7 +95,7 @@ class FunctionSchema:
             kwargs: dict[str, Any] = self._adapter.validator.validate_python(data)
         except ValidationError as exc:
             raise ArgumentsError(
-                _format_errors(exc, self._names, self._tags, self._hidden)
+                _format_errors(exc, self._names, self._tags, self._hidden, scrub)
             ) from None
         for name, default in self._defaults.items():
             if name not in kwargs:
@@ -338,11 +342,13 @@ def _join_path(path: str, segment: str) -> str:
     return f"{path}.{segment}" if path else segment
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, scrub: Callable[[str], str] | None = None) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         text = repr(value)
+    if scrub is not None:
+        text = scrub(text)
     return text if len(text) <= _MAX_INPUT_CHARS else text[: _MAX_INPUT_CHARS - 3] + "..."
 
 
@@ -351,6 +357,7 @@ def _format_errors(
     names: frozenset[str],
     tags: frozenset[str],
     hidden: frozenset[str] = frozenset(),
+    scrub: Callable[[str], str] | None = None,
 ) -> str:
     problems: dict[str, list[str]] = {}
     inputs: dict[str, str] = {}
@@ -367,7 +374,7 @@ def _format_errors(
             if len(text) > _MAX_MESSAGE_CHARS:
                 text = text[: _MAX_MESSAGE_CHARS - 3] + "..."
             if not (error["loc"] and error["loc"][0] in hidden):  # never echo a secret's input
-                inputs.setdefault(loc, f" (got {_short(error['input'])})")
+                inputs.setdefault(loc, f" (got {_short(error['input'], scrub)})")
         texts = problems.setdefault(loc, [])
         if text not in texts:
             texts.append(text)

@@ -18,11 +18,22 @@ from typing import Any
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
 from ..governance.gate import UNAVAILABLE, Governance, Verdict, decide_all, notify
+from ..governance.redaction import SecretValues
 from ..memory.manager import MemoryManager
 from ..memory.request import MemoryRequest
 from ..models.base import ModelError, ModelResponse, ResponsesModel
 from ..result import ActionCall, ModelCall, RunResult, RunStatus, Usage
-from .calls import CallResult, ValidCall, execute_all, not_run, skipped, validate
+from .calls import (
+    CallResult,
+    ValidCall,
+    execute_all,
+    learn_secrets,
+    not_run,
+    scrub_action_call,
+    scrub_event,
+    skipped,
+    validate,
+)
 
 __all__ = ["RunSpec", "run_loop"]
 
@@ -80,12 +91,27 @@ class _State:
     actions_used: int = 0
     text: str = ""
     last_response_id: str | None = None
+    secrets: SecretValues = field(default_factory=SecretValues)
+    """Every secret value the model passed in this run (see ``governance.redaction``)."""
 
     def add(self, results: list[CallResult]) -> None:
         for r in results:
             self.events.append(r.event)
             if r.action_call is not None:
                 self.action_calls.append(r.action_call)
+
+    def scrubbed(self) -> None:
+        """Scrub every record with all secret values of the run: a value that became known
+        as secret in a later round is removed from the earlier rounds' records too."""
+        secrets = self.secrets
+        if not secrets:
+            return
+        self.events = [scrub_event(e, secrets) for e in self.events]
+        self.action_calls = [scrub_action_call(c, secrets) for c in self.action_calls]
+        self.model_calls = [
+            c.model_copy(update={"text": secrets.text(c.text)}) for c in self.model_calls
+        ]
+        self.text = secrets.text(self.text)
 
 
 async def run_loop(spec: RunSpec) -> RunResult:
@@ -131,6 +157,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
             status = stop
             break
         input_items = [r.output_item for r in results]
+    state.scrubbed()
     result = RunResult(
         run_id=spec.run_id,
         bot=spec.bot,
@@ -243,9 +270,9 @@ async def _run_calls(
 
     Returns the results in the model's order and the status to stop with, if any.
     """
-    checked = [
-        validate(c, spec.allowed, spec.known, spec.tool_list) for c in response.function_calls
-    ]
+    calls = response.function_calls
+    learn_secrets(calls, spec.allowed, state.secrets)
+    checked = [validate(c, spec.allowed, spec.known, spec.tool_list, state.secrets) for c in calls]
     valid = [c for c in checked if isinstance(c, ValidCall)]
     gov = spec.governance
     recorders = gov.recorders if gov is not None else ()
