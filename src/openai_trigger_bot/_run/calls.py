@@ -12,6 +12,8 @@ import asyncio
 import contextvars
 import functools
 import json
+import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,14 +25,26 @@ from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
 from ..governance.decision import Decision, EventStatus, ExecutionEvent
 from ..governance.gate import Verdict
-from ..governance.redaction import redact_arguments, scrub, scrub_data, secret_values
+from ..governance.redaction import SecretValues, redact_arguments
 from ..models.base import FunctionCallItem
 from ..models.openai import inline_sync_calls
 from ..result import ActionCall
 
-__all__ = ["CallResult", "ValidCall", "execute", "execute_all", "not_run", "skipped", "validate"]
+__all__ = [
+    "CallResult",
+    "ValidCall",
+    "execute",
+    "execute_all",
+    "learn_secrets",
+    "not_run",
+    "scrub_action_call",
+    "scrub_event",
+    "skipped",
+    "validate",
+]
 
 _MAX_ERROR_CHARS = 240
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 # One process-wide pool for sync actions: threads outlive event loops (``Bot.run`` may create
 # several), and ``asyncio.to_thread`` would use a per-loop default executor instead.
@@ -46,12 +60,12 @@ class ValidCall:
     kwargs: dict[str, Any]
     arguments: dict[str, Any]
     """The validated arguments as JSON data, secret parameters redacted."""
-    secrets: tuple[str, ...] = ()
-    """The secret values, to scrub from any text that leaves the action."""
+    secrets: SecretValues
+    """The run's secret values, to scrub from anything that leaves the action."""
 
     def clean(self, text: str) -> str:
         """``text`` without secret values."""
-        return scrub(text, self.secrets) if self.secrets else text
+        return self.secrets.text(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,23 +124,99 @@ def _result(
     return CallResult(output_item=item, event=event, action_call=action_call, target=target)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} does not fit a float")
+    return value
+
+
+def _parse(arguments: str) -> Any:
+    """The model's argument text as JSON data.
+
+    Raises:
+        ValueError: Not JSON (``json.JSONDecodeError``), JSON that Python refuses to decode
+            (an integer of more than 4,300 digits), or a string holding a lone surrogate
+            (``"\\ud800"`` is valid JSON but not text: it could never be sent back or stored).
+        RecursionError: Nested too deeply.
+
+    ``NaN``, ``Infinity`` and numbers too large for a float (``1e999``) are refused too: they
+    are not JSON numbers, and an action must never be called with one.
+    """
+    if not arguments.strip():
+        return {}
+    data = json.loads(arguments, parse_constant=_no_constant, parse_float=_finite_float)
+    if _SURROGATE_ESCAPE.search(arguments):  # rare: check precisely only then
+        try:
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("a string holds a lone surrogate, which is not text") from None
+    return data
+
+
+def learn_secrets(
+    calls: Sequence[FunctionCallItem], allowed: Mapping[str, Action[Any]], secrets: SecretValues
+) -> None:
+    """Learn the secret values of every call of a response before any of them is recorded.
+
+    A value the model passed to a secret parameter is secret for the whole run, so it is
+    scrubbed from the other calls of the response too (valid or not), whatever key holds it.
+    """
+    for call in calls:
+        action = allowed.get(call.name)
+        if action is None or not action.secret:
+            continue
+        try:
+            raw = _parse(call.arguments)
+        except (ValueError, RecursionError):
+            continue  # the call is invalid; nothing in it is recorded
+        if isinstance(raw, dict):
+            secrets.learn(raw, action.secret)
+
+
 def validate(
     call: FunctionCallItem,
     allowed: Mapping[str, Action[Any]],
     known: Callable[[str], bool],
     tool_list: str,
+    secrets: SecretValues,
 ) -> ValidCall | CallResult:
     """Check one call: known and allowed tool, JSON object arguments, schema-valid values.
+
+    Never raises because of what the model sent: any failure makes the call ``invalid``.
 
     Args:
         call: The model's function call.
         allowed: The actions this trigger offers, by name.
         known: Whether a name is an action the bot has at all (to say "not allowed here").
         tool_list: The allowed names, comma-separated, for error messages.
+        secrets: The run's secret values (learns this call's; scrubs what is recorded).
 
     Returns:
         The validated call, or the ``invalid`` result to send back.
     """
+    try:
+        return _validate(call, allowed, known, tool_list, secrets)
+    except Exception as exc:  # hostile input must never crash the run
+        name = _short(call.name)
+        msg = (
+            f"Error: the arguments for {name} could not be read. Send one JSON object with "
+            "plain values that matches the tool's parameters."
+        )
+        return _result(call, "invalid", msg, error=f"arguments unreadable ({type(exc).__name__})")
+
+
+def _validate(
+    call: FunctionCallItem,
+    allowed: Mapping[str, Action[Any]],
+    known: Callable[[str], bool],
+    tool_list: str,
+    secrets: SecretValues,
+) -> ValidCall | CallResult:
     action = allowed.get(call.name)
     if action is None:
         if known(call.name):
@@ -140,13 +230,19 @@ def validate(
         )
         return _result(call, "invalid", msg, error="unknown tool")
     try:
-        raw = json.loads(call.arguments) if call.arguments.strip() else {}
+        raw = _parse(call.arguments)
     except json.JSONDecodeError as exc:
         msg = (
             f"Error: the arguments for {call.name} are not valid JSON ({exc.msg} at position "
             f"{exc.pos}). Send one JSON object that matches the tool's parameters."
         )
         return _result(call, "invalid", msg, error="arguments are not JSON")
+    except ValueError as exc:  # valid JSON that Python will not decode (a huge integer)
+        msg = (
+            f"Error: the arguments for {call.name} hold a value that cannot be read "
+            f"({_short(str(exc))}). Send plain values of reasonable size."
+        )
+        return _result(call, "invalid", msg, error="arguments hold an unreadable value")
     except RecursionError:
         msg = f"Error: the arguments for {call.name} nest too deeply. Send a flat JSON object."
         return _result(call, "invalid", msg, error="arguments nest too deeply")
@@ -155,8 +251,10 @@ def validate(
             f"Error: the arguments for {call.name} must be a JSON object, not {type(raw).__name__}."
         )
         return _result(call, "invalid", msg, error="arguments are not a JSON object")
+    if action.secret:
+        secrets.learn(raw, action.secret)
     try:
-        kwargs = action.schema.validate(raw)
+        kwargs = action.schema.validate(raw, scrub=secrets.text)
         arguments = action.schema.to_jsonable(kwargs)
     except Exception as exc:  # ArgumentsError, or a user validator that raised something else
         detail = (
@@ -164,18 +262,37 @@ def validate(
             if isinstance(exc, ArgumentsError)
             else (f"a validator rejected them ({type(exc).__name__})")
         )
-        detail = scrub(detail, secret_values(raw, action.secret)) if action.secret else detail
+        detail = secrets.text(detail)
         msg = f"Error: invalid arguments for {call.name}: {detail}. Fix them and call it again."
-        args = redact_arguments(raw, action.secret)
+        args = secrets.data(redact_arguments(raw, action.secret))
         return _result(call, "invalid", msg, arguments=args, error=f"invalid arguments: {detail}")
-    if not action.secret:
-        return ValidCall(call, action, kwargs, arguments)
+    if action.secret:
+        secrets.learn(arguments, action.secret)  # the validated forms too (coerced numbers...)
     return ValidCall(
-        call,
-        action,
-        kwargs,
-        redact_arguments(arguments, action.secret),
-        secret_values(arguments, action.secret),
+        call, action, kwargs, secrets.data(redact_arguments(arguments, action.secret)), secrets
+    )
+
+
+def scrub_event(event: ExecutionEvent, secrets: SecretValues) -> ExecutionEvent:
+    """``event`` without any secret value known now (values learned after it was built)."""
+    return event.model_copy(
+        update={
+            "arguments": secrets.data(event.arguments),
+            "output": secrets.data(event.output),
+            "error": None if event.error is None else secrets.text(event.error),
+            "message_to_model": secrets.text(event.message_to_model),
+        }
+    )
+
+
+def scrub_action_call(record: ActionCall, secrets: SecretValues) -> ActionCall:
+    """``record`` without any secret value known now."""
+    return record.model_copy(
+        update={
+            "arguments": secrets.data(record.arguments),
+            "output": secrets.data(record.output),
+            "error": None if record.error is None else secrets.text(record.error),
+        }
     )
 
 
@@ -230,12 +347,8 @@ async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResul
             value = await loop.run_in_executor(
                 _EXECUTOR, functools.partial(ctx.run, action.fn, **valid.kwargs)
             )
-        if isinstance(value, str):
-            output: Any = valid.clean(value)
-        else:
-            output = to_jsonable(value)
-            if valid.secrets:
-                output = scrub_data(output, valid.secrets)
+        output: Any = valid.clean(value) if isinstance(value, str) else to_jsonable(value)
+        output = valid.secrets.data(output)
         text = output_text(output)
     except ActionError as exc:
         error = valid.clean(str(exc))
