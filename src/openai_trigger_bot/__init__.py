@@ -17,6 +17,7 @@ from .exceptions import (
     TriggerDefinitionError,
     UsageError,
 )
+from .governance.approvals import ApprovalRequest
 from .governance.decision import Decision, ExecutionEvent, ProposedAction
 from .governance.gate import Governance
 from .governance.outbox import OutcomeOutbox
@@ -47,6 +48,7 @@ __all__ = [
     "ActionDefinitionError",
     "ActionError",
     "ActionRegistry",
+    "ApprovalRequest",
     "ArgumentsError",
     "Bot",
     "BotSettings",

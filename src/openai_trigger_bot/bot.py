@@ -18,10 +18,11 @@ from ._run.prompt import build_input, build_instructions
 from ._run.sync import run_sync
 from .actions import Action, ActionRegistry
 from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
+from .governance.approvals import ApprovalHandler
 from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode, FailMode
 from .governance.defaults import RiskTierEvaluator
 from .governance.evaluator import PolicyEvaluator
-from .governance.gate import ApprovalHandler, DecisionHook, Governance
+from .governance.gate import DecisionHook, Governance
 from .governance.outbox import OutcomeOutbox
 from .governance.rules.engine import LocalRulesEvaluator
 from .governance.rules.history import HistoryProvider

@@ -23,7 +23,7 @@ from ._run.sync import run_sync
 from .actions import Action
 from .bot import Bot
 from .exceptions import UsageError
-from .governance.gate import ApprovalHandler
+from .governance.approvals import ApprovalHandler
 from .result import RunResult
 from .settings import BotSettings
 

@@ -6,6 +6,7 @@
 - :mod:`.rules`: the local YAML/CEL rules engine (the default evaluator).
 """
 
+from .approvals import ApprovalHandler, ApprovalRequest
 from .decision import (
     ENFORCEMENT_MODES,
     EVENT_STATUSES,
@@ -43,7 +44,7 @@ from .evaluator import (
     evaluate_sync,
     most_restrictive,
 )
-from .gate import ApprovalHandler, DecisionHook, Governance
+from .gate import DecisionHook, Governance
 from .outbox import OutcomeOutbox
 from .remote import (
     FAILURE_KINDS,
@@ -71,6 +72,7 @@ __all__ = [
     "RECOMMENDATIONS",
     "ActionMetadata",
     "ApprovalHandler",
+    "ApprovalRequest",
     "BreakerPolicy",
     "Decision",
     "DecisionHook",

@@ -281,7 +281,9 @@ class ExecutionEvent(BaseModel):
         message_to_model: The text sent back to the model as the tool output.
         failure: Which evaluator failure happened, when one did: ``"evaluator_error"`` (a
             local evaluator raised), or a remote kind: ``"timeout"``, ``"transport_error"``,
-            ``"http_error"``, ``"malformed"``, ``"circuit_open"``, ``"no_decision"``.
+            ``"http_error"``, ``"malformed"``, ``"circuit_open"``, ``"no_decision"``; or
+            ``"approval_error"`` (the approval handler raised or gave an answer that is not
+            understood).
         started_at: Epoch seconds when the gate took the call.
         decision_ms: Time spent deciding.
         duration_ms: Time from taking the call to its outcome, decision included.

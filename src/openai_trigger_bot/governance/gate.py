@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._json import to_jsonable
+from .approvals import ApprovalHandler, ask
 from .decision import (
     Decision,
     EnforcementMode,
@@ -31,7 +32,6 @@ from .enforcement import outcome_for, outcome_for_failure
 from .errors import EvaluatorError, MalformedDecisionError
 from .evaluator import PolicyEvaluator, checked_decision, evaluate
 from .outbox import OutcomeOutbox
-from .redaction import scrub, scrub_data
 from .rules.history import HistoryProvider
 
 if TYPE_CHECKING:
@@ -49,10 +49,6 @@ __all__ = [
 
 log = logging.getLogger("openai_trigger_bot.governance")
 
-ApprovalHandler = Callable[[ProposedAction, Decision], "bool | Awaitable[bool | None] | None"]
-"""Asked when a decision requires approval: ``True`` approves, ``False`` denies, ``None`` defers
-(the run then ends with status ``approval_required``). Sync or async."""
-
 DecisionHook = Callable[[ExecutionEvent], "object | Awaitable[object]"]
 """Called with the final event of every governed call (sync or async)."""
 
@@ -65,6 +61,7 @@ PENDING = (
 )
 DENIED = "Not run: a reviewer declined this call. Do not call it again."
 UNAVAILABLE = "Not run: the policy check is unavailable, so the call was blocked. Do not retry it."
+APPROVAL_UNAVAILABLE = "Not run: no valid approval could be obtained, so the call was blocked."
 
 
 @dataclass(frozen=True)
@@ -168,10 +165,11 @@ def propose(
             extra = to_jsonable(dict(got))
     except Exception as exc:
         raise ValueError(f"an extractor of {action.name} failed ({type(exc).__name__})") from exc
-    if valid.secrets:  # an extractor sees the real arguments: keep secrets out of its results
-        value = scrub_data(value, valid.secrets)
-        target = None if target is None else scrub(target, valid.secrets)
-        extra = scrub_data(dict(extra), valid.secrets)
+    secrets = valid.secrets
+    if secrets:  # an extractor sees the real arguments: keep secrets out of its results
+        value = secrets.data(value)
+        target = None if target is None else secrets.data(target)
+        extra = secrets.data(dict(extra))
     call_id = valid.call.call_id
     # Every field is already valid (validated arguments, the action's own metadata, JSON data
     # from the extractors), so the proposal is built without re-validation: this runs per call.
@@ -297,24 +295,34 @@ async def _approval(
     if handler is None:
         return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
     try:
-        answer = handler(proposal, decision)
-        if inspect.isawaitable(answer):
-            answer = await answer
+        answer = await ask(handler, proposal, decision)
     except Exception as exc:
         log.warning("approval handler failed for %s: %r", proposal.action, exc)
         return Verdict(
             "approval_required",
             proposal,
             decision,
+            failure="approval_error",
             error=f"approval handler failed: {type(exc).__name__}",
             decision_ms=ms,
             message=PENDING,
         )
-    if answer is True:
+    if answer.resolution == "approved":
         return Verdict("execute", proposal, decision, decision_ms=ms)
-    if answer is False:
-        return Verdict("denied", proposal, decision, decision_ms=ms, message=DENIED)
-    return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
+    if answer.resolution == "denied":
+        error = f"denied by a reviewer: {answer.comment}" if answer.comment else None
+        return Verdict("denied", proposal, decision, error=error, decision_ms=ms, message=DENIED)
+    if answer.resolution == "deferred":
+        return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
+    return Verdict(
+        "block",
+        proposal,
+        decision,
+        failure="approval_error",
+        error=f"approval_error: the approval handler's answer is not understood: {answer.problem}",
+        decision_ms=ms,
+        message=APPROVAL_UNAVAILABLE,
+    )
 
 
 async def notify(
