@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..exceptions import ConfigurationError
+from ._errors import CliError, print_error
 from ..server.limits import ServerLimits
 
 __all__ = ["add_serve_command"]
@@ -33,19 +34,22 @@ _MIN_TOKEN_LENGTH = 16
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
-def _error(message: str) -> int:
-    print(f"trigger-bot serve: error: {message}", file=sys.stderr)  # see cli/_errors.py
-    return 2
+def _error(what: str, fix: str) -> int:
+    return print_error("trigger-bot serve", CliError(what, fix))
 
 
 def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
     if not _ENV_NAME.fullmatch(args.token_env):
-        return _error("--token-env takes the NAME of an environment variable, not the token")
+        return _error(
+            "--token-env takes the NAME of an environment variable, not the token",
+            "put the token in a variable and pass its name (the default is TRIGGER_BOT_TOKEN)",
+        )
     token = os.environ.get(args.token_env, "").strip()
     if not token:
         return _error(
-            f"refusing to start without a token: set the environment variable {args.token_env} "
-            "to the token clients must send (or name another variable with --token-env)"
+            f"refusing to start without a token in the environment variable {args.token_env}",
+            f"set {args.token_env} to the token clients must send (or name another variable "
+            "with --token-env)",
         )
     if len(token) < _MIN_TOKEN_LENGTH:
         print(
@@ -56,11 +60,15 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
     policies = Path(args.policies)
     if not policies.is_dir():
         return _error(
-            f"the policy directory {policies} does not exist; pass one with --policies "
-            f"(the default is policies), or create it with: trigger-bot policy init {policies}"
+            f"the policy directory {policies} does not exist",
+            "pass one with --policies (the default is policies), or create it with: "
+            f"trigger-bot policy init {policies}",
         )
     if args.reload_interval < 0:
-        return _error("--reload-interval must be 0 (off) or more seconds")
+        return _error(
+            f"--reload-interval {args.reload_interval} is negative",
+            "pass 0 to turn reloading off, or the seconds between checks",
+        )
     try:
         limits = ServerLimits(
             header_timeout=args.header_timeout,
@@ -70,13 +78,16 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
         )
     except ConfigurationError as exc:
         name, _, rest = str(exc).partition(" ")
-        return _error(f"--{name.replace('_', '-')} {rest}; pass a value above 0")
+        return _error(f"--{name.replace('_', '-')} {rest}", "pass a value above 0")
     try:
         import uvicorn
 
         from ..server import create_app, uvicorn_options
     except ImportError:
-        return _error("the server needs its extra: pip install 'openai-trigger-bot[serve]'")
+        return _error(
+            "the server's packages are not installed",
+            "install them with: pip install 'openai-trigger-bot[serve]'",
+        )
     try:
         app = create_app(
             policies,
@@ -86,9 +97,13 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
             public_url=args.public_url,
         )
     except ConfigurationError as exc:
-        return _error(str(exc).replace("public_url", "--public-url"))
+        what, _, fix = str(exc).replace("public_url", "--public-url").partition("; ")
+        return _error(what, fix or "check the value")
     except (OSError, sqlite3.Error) as exc:
-        return _error(f"cannot open the report database {args.db}: {exc}")
+        return _error(
+            f"cannot open the report database {args.db} ({exc})",
+            "pass a writable file with --db (the default is decision-reports.db)",
+        )
     state = app.state.policies.state
     if state.problems:
         print(

@@ -290,8 +290,8 @@ def check_public_url(url: str) -> str:
         or "@" in parts.netloc
     ):
         raise ValueError(
-            f"public_url must be an absolute http(s) URL without user, query or fragment, such "
-            f"as https://pdp.example.com or http://127.0.0.1:8787; got {url!r}"
+            f"public_url {url!r} is not an absolute http(s) URL without user, query or "
+            "fragment; pass one such as https://pdp.example.com or http://127.0.0.1:8787"
         )
     return url.rstrip("/")
 
