@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..exceptions import ConfigurationError
-from ._errors import CliError, print_error
 from ..server.limits import ServerLimits
+from ._errors import CliError, print_error
 
 __all__ = ["add_serve_command"]
 
