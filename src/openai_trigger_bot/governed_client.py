@@ -17,7 +17,9 @@ from types import TracebackType
 from typing import Any
 
 import openai
+from pydantic import BaseModel
 
+from ._chat_input import input_items
 from ._run.loop import RunSpec, run_loop
 from ._run.sync import run_sync
 from .actions import Action
@@ -92,7 +94,7 @@ class GovernedClient:
 
     def run(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any] | BaseModel],
         *,
         model: str | None = None,
         instructions: str | None = None,
@@ -101,19 +103,25 @@ class GovernedClient:
         """Run from messages until the model stops calling tools (or a budget ends the run).
 
         Args:
-            messages: Input messages (``{"role": ..., "content": ...}``), oldest first.
+            messages: Input messages, oldest first: Chat Completions messages (``system``,
+                ``developer``, ``user``, ``assistant`` with ``tool_calls``, ``tool``) are
+                converted to Responses input items (dicts, or the SDK's message models);
+                Responses-form items pass through.
             model: Overrides the settings' model.
             instructions: Overrides the settings' ``system_prompt``.
             on_approval_required: Overrides the approval handler for this run.
 
         Raises:
-            UsageError: Malformed messages, or called inside a running event loop.
+            UsageError: A message the Responses API would refuse (named by its index: the
+                legacy ``function`` role, a tool answer matching no earlier tool call, a tool
+                call left unanswered, an unsupported content part...), before any request;
+                or called inside a running event loop.
         """
         return self.bot.run_spec(self._spec(messages, model, instructions, on_approval_required))
 
     async def arun(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any] | BaseModel],
         *,
         model: str | None = None,
         instructions: str | None = None,
@@ -124,7 +132,7 @@ class GovernedClient:
 
     def run_with_approval(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any] | BaseModel],
         *,
         on_approval_required: ApprovalHandler,
         model: str | None = None,
@@ -140,12 +148,12 @@ class GovernedClient:
 
     def _spec(
         self,
-        messages: Sequence[Mapping[str, Any]],
+        messages: Sequence[Mapping[str, Any] | BaseModel],
         model: str | None,
         instructions: str | None,
         on_approval: ApprovalHandler | None,
     ) -> RunSpec:
-        items = _input_items(messages)
+        items = input_items(messages)
         bot = self.bot
         text = bot.settings.system_prompt if instructions is None else instructions
         key = (model or bot.settings.model, text)
@@ -204,14 +212,3 @@ class GovernedClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _input_items(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence) or not messages:
-        raise UsageError("messages must be a non-empty list of {'role': ..., 'content': ...}")
-    items: list[dict[str, Any]] = []
-    for i, m in enumerate(messages):
-        if not isinstance(m, Mapping) or "role" not in m or "content" not in m:
-            raise UsageError(f"messages[{i}] needs 'role' and 'content' keys, got {m!r:.80}")
-        items.append(dict(m))
-    return items
