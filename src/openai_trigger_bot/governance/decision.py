@@ -280,7 +280,8 @@ class ExecutionEvent(BaseModel):
         error: What went wrong, for ``tool_error``, ``invalid`` and failures.
         message_to_model: The text sent back to the model as the tool output.
         failure: Which evaluator failure happened, when one did: ``"evaluator_error"`` (a
-            local evaluator raised), or a remote kind: ``"timeout"``, ``"transport_error"``,
+            local evaluator raised), ``"over_budget"`` (a rule's ``when:`` condition spent its
+            cost budget), or a remote kind: ``"timeout"``, ``"transport_error"``,
             ``"http_error"``, ``"malformed"``, ``"circuit_open"``, ``"no_decision"``; or
             ``"approval_error"`` (the approval handler raised or gave an answer that is not
             understood).

@@ -7,6 +7,7 @@
     └── EvaluatorError                  an evaluator could not decide; the gate applies
         ├── MalformedDecisionError      ``fail_mode`` (``closed`` blocks, ``open`` executes)
         └── RuleEvaluationError         a rule's ``when:`` failed on this proposal
+            └── ConditionBudgetError    ... by spending its cost budget (``over_budget``)
 
 ``EvaluatorError`` is a runtime fault, not a developer mistake: the gate turns it into an
 outcome (and records which failure happened); it never reaches the caller of ``bot.run``.
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from ..exceptions import PolicyError, TriggerBotError
 
 __all__ = [
+    "ConditionBudgetError",
     "EvaluatorError",
     "MalformedDecisionError",
     "PolicyLoadError",
@@ -61,6 +63,16 @@ class RuleEvaluationError(EvaluatorError):
         self.rule_id = rule_id
         self.path = path
         self.line = line
+
+
+class ConditionBudgetError(RuleEvaluationError):
+    """A rule's ``when:`` condition spent its cost budget on this proposal (failure kind
+    ``over_budget``; see :mod:`openai_trigger_bot.governance.rules.budget`).
+
+    The evaluation was stopped, so the gate applies ``fail_mode`` as for any evaluator error.
+    """
+
+    failure = "over_budget"
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,11 @@ Matching: a rule applies when the action name matches one of ``actions`` and eve
 the rule sets matches the action's metadata (``tags``: at least one shared tag) and its ``when``
 holds. The most restrictive matching rule wins (ties: higher risk, then the earlier rule);
 with no match, the most restrictive ``default`` of the loaded files applies. The variables a
-``when`` condition sees are listed in :mod:`.cel`.
+``when`` condition sees are listed in :mod:`.cel`; what a condition may cost (checked at load,
+bounded at run time by :class:`ConditionBudget`) in :mod:`.budget`.
 """
 
+from .budget import ConditionBudget
 from .cel import CONTEXT_VARIABLES, CelCondition, compile_condition
 from .engine import Explanation, LocalRulesEvaluator, RuleCheck
 from .history import HistoryProvider, InMemoryHistory
@@ -67,6 +69,7 @@ from .testing import (
 __all__ = [
     "CONTEXT_VARIABLES",
     "CelCondition",
+    "ConditionBudget",
     "Expectation",
     "Explanation",
     "HistoryProvider",

@@ -5,6 +5,10 @@ Converting Python data to CEL values is the expensive part of evaluating a condi
 scope converts only the variables the candidate rules use, once per proposal, and shares the
 converted context between rules. ``history`` depends on each rule's window, so rules that use
 it get their own context per (window, per-target) pair.
+
+Every context carries the ``_budget_step`` function of one :class:`~.budget.Meter`, which the
+instrumented comprehensions call on each iteration; a condition that spends its budget fails
+with :class:`~openai_trigger_bot.governance.errors.ConditionBudgetError` (``over_budget``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 import cel
 
 from ..decision import ProposedAction
-from ..errors import RuleEvaluationError
+from ..errors import ConditionBudgetError, RuleEvaluationError
+from ._cel_scan import STEP_FUNCTION
+from .budget import ConditionBudget, Meter
 from .cel import describe_failure
 from .history import HistoryProvider, empty_counts
 from .model import Rule
@@ -56,9 +62,20 @@ class ConditionScope:
         variables: The variables the candidate rules use (``history`` excluded).
         clock: Epoch seconds, for ``now`` and the history windows.
         history: Where ``history`` counts come from.
+        budget: What one condition may cost (default :class:`~.budget.ConditionBudget`).
     """
 
-    __slots__ = ("_clock", "_contexts", "_history", "_now", "_proposal", "_values", "_variables")
+    __slots__ = (
+        "_budget",
+        "_clock",
+        "_contexts",
+        "_history",
+        "_meter",
+        "_now",
+        "_proposal",
+        "_values",
+        "_variables",
+    )
 
     def __init__(
         self,
@@ -66,7 +83,10 @@ class ConditionScope:
         variables: frozenset[str],
         clock: Callable[[], float],
         history: HistoryProvider,
+        budget: ConditionBudget | None = None,
     ) -> None:
+        self._budget = budget
+        self._meter: Meter | None = None
         self._proposal = proposal
         self._variables = variables
         self._clock = clock
@@ -108,7 +128,7 @@ class ConditionScope:
                     )
                 )
                 values = {**values, "history": counts}
-            context = cel.Context(variables=values)
+            context = cel.Context(variables=values, functions={STEP_FUNCTION: self._step})
             self._contexts[key] = context
         return context
 
@@ -121,20 +141,51 @@ class ConditionScope:
         condition = rule.condition
         if condition is None:
             return True
+        meter = None
         try:
-            result = condition.program.execute(self._context(rule))
+            context = self._context(rule)  # converted before the meter starts: data costs none
+            if condition.loops:
+                meter = self._meter
+                if meter is None:
+                    meter = self._meter = Meter(self._budget or ConditionBudget())
+                meter.start(condition.loops)
+            result = condition.program.execute(context)
         except Exception as exc:
+            if meter is not None and meter.exceeded is not None:
+                raise self._over_budget(rule, meter) from exc
             raise RuleEvaluationError(
                 f"`when: {condition.source.strip()}` failed: {describe_failure(exc)}",
                 rule_id=rule.id,
                 path=rule.path,
                 line=rule.line,
             ) from exc
+        finally:
+            if meter is not None:
+                meter.stop()
+        if meter is not None and meter.exceeded is not None:  # an error CEL absorbed (`||`)
+            raise self._over_budget(rule, meter)
         if result is True or result is False:
             return result
         raise RuleEvaluationError(
             f"`when: {condition.source.strip()}` gave {result!r}, not true or false: "
             "write a comparison",
+            rule_id=rule.id,
+            path=rule.path,
+            line=rule.line,
+        )
+
+    def _step(self, loop: int) -> bool:
+        # Called by `_budget_step(loop)` in an instrumented condition; only a condition with
+        # comprehensions calls it, after `check` started the meter.
+        meter = self._meter
+        return meter is not None and meter.step(loop)
+
+    @staticmethod
+    def _over_budget(rule: Rule, meter: Meter) -> ConditionBudgetError:
+        source = rule.condition.source.strip() if rule.condition else ""
+        return ConditionBudgetError(
+            f"`when: {source}` is over budget ({meter.exceeded}; see the condition bounds in "
+            "docs/policies.md): stopped, not decided",
             rule_id=rule.id,
             path=rule.path,
             line=rule.line,

@@ -20,15 +20,24 @@ A missing map key is an error, not ``false``: test optional fields with ``has(ar
 An error while evaluating, or a result that is not a boolean, raises
 :class:`~openai_trigger_bot.governance.errors.RuleEvaluationError` from the engine: a broken
 condition never allows a call silently.
+
+Conditions are bounded (see :mod:`.budget`): comprehensions nest at most two deep and a
+condition whose literal ranges alone would cost too much is refused here, at load; at run time
+a condition that spends its budget fails with ``over_budget``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import cel
+
+from ..errors import ConditionBudgetError
+from ._cel_scan import OVER_BUDGET, STEP_FUNCTION, Comprehension, Scan, scan
+from .budget import DEFAULT_STEPS, MAX_NESTING, ConditionBudget, Meter, static_costs
 
 __all__ = [
     "CONTEXT_VARIABLES",
@@ -54,8 +63,10 @@ CONTEXT_VARIABLES: Final = frozenset(
     }
 )
 
-# Names bound by comprehension macros (`list.exists(x, ...)`) are reported as variables too.
-_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+UNBOUNDED: Final = (
+    "`when:` could not be given a cost bound (the condition bounds in docs/policies.md), so it "
+    "is refused rather than run unbounded: please report this expression"
+)
 _POSITION = re.compile(r"<input>:(\d+):(\d+)")
 
 
@@ -77,18 +88,49 @@ class CelCondition:
 
     Attributes:
         source: The expression as written.
-        program: The compiled program.
+        program: The compiled program; with comprehensions, the instrumented one whose
+            iterations call ``_budget_step`` (supply it with :meth:`context_functions`).
         variables: The context variables it references (a subset of
             :data:`CONTEXT_VARIABLES`).
+        loops: Its comprehensions, in source order (empty: it needs no step counter).
     """
 
     source: str
     program: Any
     variables: frozenset[str]
+    loops: tuple[Comprehension, ...] = ()
 
-    def execute(self, context: Any) -> Any:
-        """Run the program on a ``cel.Context`` (or dict); errors propagate as is."""
-        return self.program.execute(context)
+    def execute(
+        self, variables: Mapping[str, Any], *, budget: ConditionBudget | None = None
+    ) -> Any:
+        """Run the program on plain variables, within a budget; other errors propagate as is.
+
+        The engine runs conditions itself (sharing converted data between rules); this is for
+        trying one condition on its own.
+
+        Raises:
+            ConditionBudgetError: The condition spent its budget (default
+                :class:`~.budget.ConditionBudget`); its ``path`` is ``<when>``.
+        """
+        meter = Meter(budget or ConditionBudget())
+        context = cel.Context(variables=dict(variables), functions={STEP_FUNCTION: meter.step})
+        meter.start(self.loops)
+        try:
+            result = self.program.execute(context)
+        except Exception:
+            if meter.exceeded is None:
+                raise
+            result = None
+        finally:
+            meter.stop()
+        if meter.exceeded is not None:
+            raise ConditionBudgetError(
+                f"`when: {self.source.strip()}` is over budget ({meter.exceeded})",
+                rule_id="",
+                path="<when>",
+                line=1,
+            )
+        return result
 
 
 def compile_condition(source: str) -> CelCondition:
@@ -111,7 +153,9 @@ def compile_condition(source: str) -> CelCondition:
         if position:
             detail += f" (column {position.group(2)} of the expression's line {line})"
         raise ConditionError(f"`when:` is not valid CEL: {detail}", line=line) from exc
-    bound = set(_BOUND.findall(source))
+    found = scan(source)
+    _check_scan(found)
+    bound = {loop.variable for loop in found.comprehensions}
     names = set(program.variables()) - bound
     unknown = sorted(names - CONTEXT_VARIABLES)
     if unknown:
@@ -119,7 +163,73 @@ def compile_condition(source: str) -> CelCondition:
         raise ConditionError(
             f"`when:` uses unknown variable(s) {', '.join(unknown)}; available: {available}"
         )
-    return CelCondition(source=source, program=program, variables=frozenset(names))
+    if STEP_FUNCTION in program.references()["functions"]:
+        raise ConditionError(f"`when:` may not call `{STEP_FUNCTION}` (the cost counter's name)")
+    loops = _bounded(found.comprehensions)
+    if loops:
+        program = _instrumented(found.instrumented, program)
+    return CelCondition(source=source, program=program, variables=frozenset(names), loops=loops)
+
+
+def _check_scan(found: Scan) -> None:
+    """Refuse the condition unless the scanner's tokens agree with CEL's.
+
+    Comprehensions are found by a scan of the source (``cel`` exposes no syntax tree). The scan
+    can only go wrong where its idea of a string literal differs from CEL's (a comprehension
+    hidden in what it takes for a string would run without a counter), so every literal it
+    found must be exactly one literal to CEL as well.
+    """
+    bad = found.stray_quote
+    for text in found.literals:
+        if bad:
+            break
+        try:
+            references = cel.compile(text).references()
+        except (ValueError, RuntimeError, TypeError):
+            bad = True
+        else:
+            bad = bool(references["variables"] or references["functions"])
+    if bad:
+        raise ConditionError(UNBOUNDED)
+
+
+def _bounded(loops: tuple[Comprehension, ...]) -> tuple[Comprehension, ...]:
+    """The comprehensions of a compiled condition, after the load-time limits."""
+    for loop in loops:
+        if loop.depth > MAX_NESTING:
+            raise ConditionError(
+                f"`when:` nests comprehensions {loop.depth} deep (.{loop.macro}() inside "
+                f"{loop.depth - 1} other(s)); at most {MAX_NESTING} are allowed, so that a "
+                "condition's cost stays bounded: split the rule, or compute the inner part "
+                "before the decision (an extractor of the action)",
+                line=loop.line,
+            )
+    costs = static_costs(loops)
+    estimate = sum(costs.values())
+    if estimate > DEFAULT_STEPS:
+        costliest = max(costs, key=lambda loop: costs[loop])
+        raise ConditionError(
+            f"`when:` would take at least {estimate:,} steps (its literal lists alone), more "
+            f"than the {DEFAULT_STEPS:,} a condition may take: use shorter lists",
+            line=loops[costliest].line,
+        )
+    return loops
+
+
+def _instrumented(text: str, original: Any) -> Any:
+    """The instrumented program (``text``), checked against the original."""
+    try:
+        program = cel.compile(text)
+    except (ValueError, RuntimeError, TypeError) as exc:  # a scanner bug: never run unbounded
+        raise ConditionError(UNBOUNDED) from exc
+    before = original.references()
+    after = program.references()
+    extra_functions = set(after["functions"]) - set(before["functions"])
+    if set(after["variables"]) != set(before["variables"]) | {OVER_BUDGET} or not (
+        extra_functions <= {STEP_FUNCTION, "_?_:_"}
+    ):
+        raise ConditionError(UNBOUNDED)
+    return program
 
 
 def describe_failure(exc: Exception) -> str:

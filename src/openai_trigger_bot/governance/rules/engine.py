@@ -13,8 +13,10 @@ synchronously, without I/O beyond the history provider:
    the first file). Put one bot's policies in one directory.
 
 A condition that fails on a proposal raises
-:class:`~openai_trigger_bot.governance.errors.RuleEvaluationError`; the gate treats it as an
-evaluator error (``fail_mode``), never as an allow.
+:class:`~openai_trigger_bot.governance.errors.RuleEvaluationError` (a condition that spends its
+cost budget: :class:`~openai_trigger_bot.governance.errors.ConditionBudgetError`, failure kind
+``over_budget``; see :mod:`.budget`); the gate treats it as an evaluator error (``fail_mode``),
+never as an allow.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..decision import Decision, ProposedAction
 from ..errors import RuleEvaluationError
 from ..evaluator import most_restrictive
 from ._context import ConditionScope
+from .budget import ConditionBudget
 from .history import HistoryProvider, InMemoryHistory
 from .loader import load_policies, policy_files
 from .matcher import RuleIndex, describe_match, static_mismatch
@@ -113,6 +116,10 @@ class LocalRulesEvaluator:
             on ``clock``). The gate records outcomes into it.
         clock: Epoch seconds, for ``now`` and history windows (inject a fake one in tests).
         name: The evaluator's name in decisions and traces.
+        budget: What one ``when:`` condition may cost per proposal (default
+            :class:`~.budget.ConditionBudget`: 100,000 steps, 0.25 s); a condition over it
+            raises :class:`~openai_trigger_bot.governance.errors.ConditionBudgetError`
+            (failure kind ``over_budget``).
     """
 
     def __init__(
@@ -122,10 +129,12 @@ class LocalRulesEvaluator:
         history: HistoryProvider | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "local-rules",
+        budget: ConditionBudget | None = None,
     ) -> None:
         if not policies:
             raise ValueError("LocalRulesEvaluator needs at least one policy")
         self.name = name
+        self.budget = budget or ConditionBudget()
         self.policies: tuple[Policy, ...] = tuple(policies)
         self.rules: tuple[Rule, ...] = tuple(rule for p in self.policies for rule in p.rules)
         self.clock = clock
@@ -145,6 +154,7 @@ class LocalRulesEvaluator:
         history: HistoryProvider | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "local-rules",
+        budget: ConditionBudget | None = None,
     ) -> LocalRulesEvaluator:
         """Load every ``*.yaml`` / ``*.yml`` file directly inside a directory.
 
@@ -153,7 +163,7 @@ class LocalRulesEvaluator:
                 listed, each with file and line).
         """
         policies = load_policies(policy_files(directory))
-        return cls(policies, history=history, clock=clock, name=name)
+        return cls(policies, history=history, clock=clock, name=name, budget=budget)
 
     @classmethod
     def from_files(
@@ -162,13 +172,14 @@ class LocalRulesEvaluator:
         history: HistoryProvider | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "local-rules",
+        budget: ConditionBudget | None = None,
     ) -> LocalRulesEvaluator:
         """Load the given policy files (a policy set).
 
         Raises:
             PolicyLoadError: A file is broken (every problem is listed).
         """
-        return cls(load_policies(paths), history=history, clock=clock, name=name)
+        return cls(load_policies(paths), history=history, clock=clock, name=name, budget=budget)
 
     @classmethod
     def from_yaml_string(
@@ -178,6 +189,7 @@ class LocalRulesEvaluator:
         history: HistoryProvider | None = None,
         clock: Callable[[], float] = time.time,
         name: str = "local-rules",
+        budget: ConditionBudget | None = None,
     ) -> LocalRulesEvaluator:
         """Load policies from YAML text (several texts form a policy set).
 
@@ -189,7 +201,7 @@ class LocalRulesEvaluator:
             PolicyLoadError: A policy is broken (every problem is listed).
         """
         named = [(source if i == 0 else f"{source}#{i + 1}", t) for i, t in enumerate(texts)]
-        return cls(load_policies(named), history=history, clock=clock, name=name)
+        return cls(load_policies(named), history=history, clock=clock, name=name, budget=budget)
 
     def evaluate(self, proposal: ProposedAction) -> Decision:
         """Decide on a proposal (sync; no I/O beyond the history provider).
@@ -209,7 +221,9 @@ class LocalRulesEvaluator:
                 continue
             if rule.condition is not None:
                 if scope is None:
-                    scope = ConditionScope(proposal, candidates.variables, self.clock, self.history)
+                    scope = ConditionScope(
+                        proposal, candidates.variables, self.clock, self.history, self.budget
+                    )
                 if not scope.check(rule):
                     continue
             matched.append(rule)
@@ -242,7 +256,9 @@ class LocalRulesEvaluator:
         """
         candidates = self._index.candidates(proposal.action)
         listed: Iterable[Rule] = self.rules if all_rules else candidates.rules
-        scope = ConditionScope(proposal, candidates.variables, self.clock, self.history)
+        scope = ConditionScope(
+            proposal, candidates.variables, self.clock, self.history, self.budget
+        )
         results: list[tuple[Rule, bool, str, bool]] = []
         error: str | None = None
         for rule in listed:
