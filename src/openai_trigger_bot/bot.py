@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openai
 
+from ._cache_key import default_cache_key
 from ._json import dumps
 from ._run.loop import RunSpec, run_loop
 from ._run.prompt import build_input, build_instructions
@@ -65,8 +67,10 @@ class Bot:
         fail_modes: Per failure kind (``timeout``, ``circuit_open``, ...), overriding
             ``fail_mode``.
         outbox: A durable outbox that reports every governed outcome to a decision service.
-        approval_handler: Asked when a decision requires approval (``True``/``False``/``None``
-            to defer); without one the run ends with status ``approval_required``.
+        approval_handler: Asked when a decision requires approval, as ``handler(request)``
+            with an :class:`~openai_trigger_bot.ApprovalRequest` or ``handler(proposal,
+            decision)``; see :mod:`openai_trigger_bot.governance.approvals` for the answers.
+            Without one the run ends with status ``approval_required``.
         on_decision: Called (sync or async) with the final event of every governed call.
         actor: On whose behalf the bot acts, passed to policies.
         domain: The business domain, passed to policies.
@@ -79,6 +83,8 @@ class Bot:
             conditions (a policy directory given as ``policy`` is wired to it).
         clock: Monotonic seconds for the run's deadline (``settings.timeout_s``); inject a
             fake clock to test deadlines without depending on the machine's speed.
+        sleep: Waits between retries of a model call (``asyncio.sleep``); inject a fake one
+            with a fake clock.
 
     Raises:
         ConfigurationError: A bad combination of options, or an unknown mode.
@@ -105,6 +111,7 @@ class Bot:
         governed: bool = True,
         memory: MemoryManager | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if not name:
             raise ConfigurationError("a bot needs a name")
@@ -118,8 +125,14 @@ class Bot:
         self.settings = settings or BotSettings()
         self.actions = ActionRegistry()
         self.triggers: dict[str, Trigger] = {}
+        self._clock = clock
+        self._sleep = sleep
         self._model: ResponsesModel | None = (
-            model if model is not None else OpenAIResponsesModel(client) if client else None
+            model
+            if model is not None
+            else OpenAIResponsesModel(client, clock=clock, sleep=sleep)
+            if client
+            else None
         )
         self._compiled: dict[str, _Compiled] = {}
         if enforcement not in ENFORCEMENT_MODES:
@@ -132,7 +145,6 @@ class Bot:
         if memory is not None and not isinstance(memory, MemoryManager):
             raise ConfigurationError(f"memory must be a MemoryManager, got {type(memory).__name__}")
         self.memory = memory
-        self._clock = clock
         history = memory.history if memory is not None else None
         if governance is None and governed:
             governance = Governance(
@@ -342,7 +354,9 @@ class Bot:
             tool_names=list(allowed),
             default_action=trig.default_action.name if trig.default_action else None,
         )
-        cache_key = trig.prompt_cache_key or s.prompt_cache_key or f"{self.name}:{trig.name}"
+        cache_key = (
+            trig.prompt_cache_key or s.prompt_cache_key or default_cache_key(self.name, trig.name)
+        )
         compiled = _Compiled(self.request_body(allowed, instructions, cache_key), allowed)
         self._compiled[trig.name] = compiled
         return compiled
@@ -352,7 +366,9 @@ class Bot:
             try:
                 # A sync client works from every thread (Bot.run) and every loop (Bot.arun
                 # calls it in a worker thread); an AsyncOpenAI one is bound to one event loop.
-                self._model = OpenAIResponsesModel(openai.OpenAI())
+                self._model = OpenAIResponsesModel(
+                    openai.OpenAI(), clock=self._clock, sleep=self._sleep
+                )
             except openai.OpenAIError as exc:
                 raise ConfigurationError(
                     "no client given and none could be created from the environment "

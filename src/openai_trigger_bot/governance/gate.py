@@ -76,8 +76,8 @@ class Governance:
         fail_mode: What an evaluator failure does: ``closed`` (default) blocks, ``open``
             executes and marks the event. An action's own ``fail_mode`` wins.
         fail_modes: Per failure kind (``timeout``, ``transport_error``, ``http_error``,
-            ``malformed``, ``circuit_open``, ``no_decision``, ``evaluator_error``), overriding
-            ``fail_mode`` (but not an action's own).
+            ``malformed``, ``circuit_open``, ``no_decision``, ``evaluator_error``,
+            ``over_budget``), overriding ``fail_mode`` (but not an action's own).
         approval_handler: Asked when approval is required; none means the run suspends.
         on_decision: Called with the final event of every governed call.
         history: Where outcomes are recorded for ``history`` conditions (default: the
