@@ -2,7 +2,18 @@
 
 from ..governance.evaluator import StaticEvaluator
 from ..governance.remote.testing import FakeDecisionService, Fault
-from ._builders import function_call, message, response_body
+from ._builders import (
+    failed,
+    function_call,
+    incomplete,
+    message,
+    queued,
+    rate_limited,
+    reasoning,
+    refusal,
+    response_body,
+    server_error,
+)
 from .approvals import RecordingApprovalHandler
 from .scripted import ScriptedResponses, ScriptStep, api_error
 
@@ -14,7 +25,14 @@ __all__ = [
     "ScriptedResponses",
     "StaticEvaluator",
     "api_error",
+    "failed",
     "function_call",
+    "incomplete",
     "message",
+    "queued",
+    "rate_limited",
+    "reasoning",
+    "refusal",
     "response_body",
+    "server_error",
 ]

@@ -32,6 +32,7 @@ import openai
 
 from ..memory.embedders import HashingEmbedder
 from ..memory.records import FloatMatrix
+from ._answers import ContextUsage, reasoning_as_asked
 from ._builders import response_body
 
 __all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
@@ -84,6 +85,7 @@ class ScriptedResponses:
         self._lock = threading.Lock()
         self._stored: dict[str, tuple[str, ...]] = {}  # response id -> its function call ids
         self._cache_keys: set[str] = set()
+        self._usage = ContextUsage()  # usage that grows with the chained context
         self.requests: list[dict[str, Any]] = []
         self.request_bytes: list[int] = []
 
@@ -175,11 +177,15 @@ class ScriptedResponses:
                 hit = key is not None and key in self._cache_keys
                 if key is not None:
                     self._cache_keys.add(key)
+            items = reasoning_as_asked(step, body.get("include"))
+            input_tokens, output_tokens = self._usage.usage(body, items)
             data = response_body(
-                list(step),
+                items,
                 model=str(body.get("model") or self._model),
                 previous_response_id=body.get("previous_response_id"),
-                cached_tokens=self._cached_tokens if hit else 0,
+                input_tokens=input_tokens,
+                cached_tokens=min(self._cached_tokens, input_tokens) if hit else 0,
+                output_tokens=output_tokens,
             )
         if body.get("store", True):
             output = data.get("output")
@@ -190,6 +196,7 @@ class ScriptedResponses:
             )
             with self._lock:
                 self._stored[str(data.get("id"))] = calls
+            self._usage.remember(str(data.get("id")), body, data)
         return httpx2.Response(200, json=data)
 
 
