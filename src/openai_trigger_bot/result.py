@@ -17,14 +17,22 @@ RunStatus = Literal[
     "deadline",
     "error",
     "approval_required",
+    "incomplete",
+    "refused",
 ]
 """How a run ended.
 
 - ``completed``: the model answered without a tool call (its text is recorded, never acted on).
 - ``max_model_calls`` / ``max_action_calls``: a budget ran out; what ran is recorded.
 - ``deadline``: the run's time budget ran out (a started action is never interrupted).
-- ``error``: the OpenAI API failed after the SDK's retries; ``RunResult.error`` says how.
+- ``error``: the OpenAI API failed after our retries within the deadline, or answered with a
+  response that failed (its code and message in ``RunResult.error``), was cancelled, or is still
+  ``queued`` / ``in_progress`` (background mode, which the runner does not drive).
 - ``approval_required``: a governed call waits for a human decision.
+- ``incomplete``: the API stopped the response early (``RunResult.incomplete_reason``, such as
+  ``max_output_tokens`` or ``content_filter``); none of its function calls ran.
+- ``refused``: the model refused (its words in ``RunResult.refusal``); none of the response's
+  function calls ran.
 """
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -63,8 +71,15 @@ class ModelCall(BaseModel):
         tool_calls: Names of the tools the model called, in order.
         request_bytes: Size of the request body sent.
         started_at: Epoch seconds when the call started.
-        duration_ms: Wall time of the call.
+        duration_ms: Wall time of the call, retries included.
         error: Why the call failed, if it did.
+        status: The response's ``status`` (``completed``, ``incomplete``, ``failed``, ...);
+            ``None`` when no response came back.
+        commentary: Text of ``phase: "commentary"`` messages (preambles the model writes
+            before acting): recorded here, never part of ``text``.
+        refusal: The model's refusal, if the response holds one.
+        incomplete_reason: Why an ``incomplete`` response stopped early.
+        attempts: HTTP attempts made for this call (1 plus the retries).
     """
 
     model_config = _FROZEN
@@ -79,6 +94,11 @@ class ModelCall(BaseModel):
     started_at: float
     duration_ms: float
     error: str | None = None
+    status: str | None = None
+    commentary: str = ""
+    refusal: str | None = None
+    incomplete_reason: str | None = None
+    attempts: int = 1
 
 
 class ActionCall(BaseModel):
@@ -119,8 +139,13 @@ class RunResult(BaseModel):
         action_calls: One record per executed action, in order of completion per round.
         events: One outcome per tool call the model proposed (executed, invalid, ...).
         error: For ``status == "error"``: what failed.
-        text: The model's last text output (ignored by the runner; for display).
-        last_response_id: The id of the last response (to continue the conversation).
+        text: The model's last text output (ignored by the runner; for display). Commentary
+            messages and refusals are never part of it.
+        last_response_id: The id of the last response. After ``approval_required``, a budget,
+            ``incomplete`` or ``refused`` that response may hold function calls nobody answered:
+            a request chaining from it as is gets a 400 from the API.
+        incomplete_reason: For ``status == "incomplete"``: why the API stopped the response.
+        refusal: For ``status == "refused"``: the model's refusal text.
     """
 
     model_config = _FROZEN
@@ -135,6 +160,8 @@ class RunResult(BaseModel):
     error: str | None = None
     text: str = ""
     last_response_id: str | None = None
+    incomplete_reason: str | None = None
+    refusal: str | None = None
 
     @property
     def ok(self) -> bool:

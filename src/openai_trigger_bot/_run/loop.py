@@ -4,7 +4,8 @@ Both ``Bot.run`` (sync) and ``Bot.arun`` (async) drive this coroutine. Each roun
 first sends only the new ``function_call_output`` items on top of ``previous_response_id``;
 instructions and tools are resent because the API does not carry them over (they are identical
 every round, so they hit the prompt cache). A budget that runs out ends the run with a status,
-never an exception; API failures end it with status ``error`` and keep every record.
+never an exception; API failures end it with status ``error`` and keep every record. Only the
+calls of a ``completed`` response without a refusal run (see ``model_call``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from ..governance.gate import UNAVAILABLE, Governance, Verdict, decide_all, noti
 from ..governance.redaction import SecretValues
 from ..memory.manager import MemoryManager
 from ..memory.request import MemoryRequest
-from ..models.base import ModelError, ModelResponse, ResponsesModel
-from ..result import ActionCall, ModelCall, RunResult, RunStatus, Usage
+from ..models.base import ModelResponse, ResponsesModel
+from ..result import ActionCall, ModelCall, RunResult, RunStatus
 from .calls import (
     CallResult,
     ValidCall,
@@ -34,6 +35,7 @@ from .calls import (
     skipped,
     validate,
 )
+from .model_call import call_model, response_outcome, unrun_events
 
 __all__ = ["RunSpec", "run_loop"]
 
@@ -109,7 +111,14 @@ class _State:
         self.events = [scrub_event(e, secrets) for e in self.events]
         self.action_calls = [scrub_action_call(c, secrets) for c in self.action_calls]
         self.model_calls = [
-            c.model_copy(update={"text": secrets.text(c.text)}) for c in self.model_calls
+            c.model_copy(
+                update={
+                    "text": secrets.text(c.text),
+                    "commentary": secrets.text(c.commentary),
+                    "refusal": None if c.refusal is None else secrets.text(c.refusal),
+                }
+            )
+            for c in self.model_calls
         ]
         self.text = secrets.text(self.text)
 
@@ -124,6 +133,8 @@ async def run_loop(spec: RunSpec) -> RunResult:
         input_items = await _with_memories(spec)
     status: RunStatus
     error: str | None = None
+    incomplete_reason: str | None = None
+    refusal: str | None = None
     while True:
         if len(state.model_calls) >= spec.max_model_calls:
             status = "max_model_calls"
@@ -136,7 +147,9 @@ async def run_loop(spec: RunSpec) -> RunResult:
         if state.last_response_id is not None:
             body["previous_response_id"] = state.last_response_id
         body["input"] = input_items
-        response, error, timed_out = await _call_model(spec, state, body, remaining)
+        response, error, timed_out = await call_model(
+            spec.model, spec.clock, state.model_calls, body, remaining
+        )
         if timed_out:
             status = "deadline"
             break
@@ -146,8 +159,11 @@ async def run_loop(spec: RunSpec) -> RunResult:
         state.last_response_id = response.id
         if response.text:
             state.text = response.text
-        if not response.function_calls:
-            status = "completed"
+        outcome = response_outcome(response)
+        if outcome.status is not None:
+            status, error = outcome.status, outcome.error
+            incomplete_reason, refusal = outcome.incomplete_reason, outcome.refusal
+            state.events.extend(unrun_events(response.function_calls, outcome.reason))
             break
         results, stop = await _run_calls(spec, state, response, deadline)
         state.add(results)
@@ -169,6 +185,8 @@ async def run_loop(spec: RunSpec) -> RunResult:
         error=error,
         text=state.text,
         last_response_id=state.last_response_id,
+        incomplete_reason=incomplete_reason,
+        refusal=None if refusal is None else state.secrets.text(refusal),
     )
     if remembering:
         assert spec.memory is not None and spec.memory_request is not None
@@ -198,64 +216,6 @@ async def _capture_events(spec: RunSpec, results: list[CallResult]) -> None:
             await spec.memory.acapture_event(
                 r.event, scopes=scopes, bot=spec.bot, trigger=spec.trigger, target=r.target
             )
-
-
-async def _call_model(
-    spec: RunSpec, state: _State, body: dict[str, Any], remaining: float | None
-) -> tuple[ModelResponse | None, str | None, bool]:
-    """One model call, recorded. Returns (response, error, timed_out)."""
-    started_at = time.time()
-    t0 = time.perf_counter()
-    c0 = spec.clock()
-    round_no = len(state.model_calls) + 1
-    prev = body.get("previous_response_id")
-    try:
-        if remaining is None:
-            response = await spec.model.create(body, timeout=None)
-        else:
-            response = await asyncio.wait_for(
-                spec.model.create(body, timeout=remaining), timeout=remaining
-            )
-    except Exception as exc:  # the run ends with a status, whatever the backend raised
-        # A sync client under Bot.run cannot be cancelled: a failure after the deadline
-        # (its own timeout, or retries) is the deadline too.
-        past = remaining is not None and spec.clock() - c0 >= remaining
-        timed_out = isinstance(exc, asyncio.TimeoutError) or past
-        if timed_out:
-            message = "the run's deadline passed during a model call"
-        elif isinstance(exc, ModelError):
-            message = str(exc)
-        else:
-            message = f"the model backend failed: {type(exc).__name__}: {exc}"[:300]
-        state.model_calls.append(
-            ModelCall(
-                round=round_no,
-                response_id=None,
-                previous_response_id=prev,
-                usage=Usage(),
-                text="",
-                tool_calls=(),
-                request_bytes=0,
-                started_at=started_at,
-                duration_ms=(time.perf_counter() - t0) * 1000,
-                error=message,
-            )
-        )
-        return None, message, timed_out
-    state.model_calls.append(
-        ModelCall(
-            round=round_no,
-            response_id=response.id,
-            previous_response_id=prev,
-            usage=response.usage,
-            text=response.text,
-            tool_calls=tuple(c.name for c in response.function_calls),
-            request_bytes=response.request_bytes,
-            started_at=started_at,
-            duration_ms=(time.perf_counter() - t0) * 1000,
-        )
-    )
-    return response, None, False
 
 
 async def _run_calls(

@@ -1,8 +1,10 @@
 """The model seam: what the runner needs from a Responses API backend.
 
 A backend takes a request body (plain JSON data, exactly what goes on the wire) and returns a
-:class:`ModelResponse` parsed from the API's JSON. Failures after the backend's own retries are
-raised as :class:`ModelError` so the runner can end the run with status ``error``.
+:class:`ModelResponse` parsed from the API's JSON, whatever the response's ``status``: the
+runner decides what ``incomplete``, ``failed``, ``queued`` or a refusal mean for the run.
+Failures after the backend's own retries are raised as :class:`ModelError` so the runner can
+end the run with status ``error``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,28 @@ __all__ = ["FunctionCallItem", "ModelError", "ModelResponse", "ResponsesModel", 
 
 
 class ModelError(Exception):
-    """The model call failed (after the client's retries); the message says how."""
+    """The model call failed (after the client's retries); the message says how.
+
+    Args:
+        message: What failed.
+        retryable: Whether another attempt may succeed (rate limits, server errors, timeouts,
+            connection failures), as the OpenAI SDK decides.
+        retry_after: Seconds the server asked to wait before the next attempt, if it said.
+        attempts: HTTP attempts made before giving up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.attempts = attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +54,24 @@ class FunctionCallItem:
 
 @dataclass(frozen=True, slots=True)
 class ModelResponse:
-    """The parts of a Responses API response the runner uses."""
+    """The parts of a Responses API response the runner uses.
+
+    Attributes:
+        id: The response id.
+        status: ``completed``, ``incomplete``, ``failed``, ``cancelled``, ``queued`` or
+            ``in_progress`` (as the API sent it).
+        function_calls: The ``function_call`` output items, in order.
+        text: The ``output_text`` of the answer's messages (commentary excluded).
+        usage: Token usage.
+        raw: The decoded JSON body.
+        request_bytes: Size of the request that produced it.
+        commentary: The text of ``phase: "commentary"`` messages (preambles, not the answer).
+        refusal: The ``refusal`` content parts' text, if the model refused.
+        incomplete_reason: ``incomplete_details.reason`` of an ``incomplete`` response.
+        error_code: ``error.code`` of a ``failed`` response.
+        error_message: ``error.message`` of a ``failed`` response.
+        attempts: HTTP attempts the backend made (1 plus its retries).
+    """
 
     id: str
     status: str
@@ -40,6 +80,12 @@ class ModelResponse:
     usage: Usage
     raw: Mapping[str, Any]
     request_bytes: int = 0
+    commentary: str = ""
+    refusal: str | None = None
+    incomplete_reason: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    attempts: int = 1
 
 
 @runtime_checkable
@@ -65,9 +111,11 @@ class ResponsesModel(Protocol):
 def parse_response(data: Any, *, request_bytes: int = 0) -> ModelResponse:
     """Parse a Responses API JSON body (see :func:`_parse`).
 
+    A ``failed``, ``incomplete``, ``queued`` or refused response parses like any other: its
+    status and details are fields of the result.
+
     Raises:
-        ModelError: The body is not a response object, reports a failed response, or has
-            fields of the wrong type.
+        ModelError: The body is not a response object, or has fields of the wrong type.
     """
     try:
         return _parse(data, request_bytes)
@@ -85,33 +133,38 @@ def _parse(data: Any, request_bytes: int) -> ModelResponse:
         request_bytes: Size of the request that produced it (recorded per model call).
 
     Raises:
-        ModelError: The body is not a response object, or reports a failed response.
+        ModelError: The body is not a response object.
     """
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise ModelError("the API returned something that is not a response object")
     status = str(data.get("status") or "completed")
-    if status == "failed":
-        err = data.get("error") or {}
-        detail = err.get("message") if isinstance(err, dict) else None
-        raise ModelError(f"the response failed: {detail or 'no detail given'}")
     calls: list[FunctionCallItem] = []
     texts: list[str] = []
+    commentary: list[str] = []
+    refusals: list[str] = []
     for item in data.get("output") or ():
         kind = item.get("type") if isinstance(item, dict) else None
         if kind == "function_call":
+            arguments = item.get("arguments")
             calls.append(
                 FunctionCallItem(
                     call_id=str(item.get("call_id") or ""),
                     name=str(item.get("name") or ""),
-                    arguments=item.get("arguments")
-                    if isinstance(item.get("arguments"), str)
-                    else "",
+                    arguments=arguments if isinstance(arguments, str) else "",
                 )
             )
         elif kind == "message":
+            into = commentary if item.get("phase") == "commentary" else texts
             for part in item.get("content") or ():
-                if isinstance(part, dict) and part.get("type") == "output_text":
-                    texts.append(str(part.get("text", "")))
+                part_type = part.get("type") if isinstance(part, dict) else None
+                if part_type == "output_text":
+                    into.append(str(part.get("text", "")))
+                elif part_type == "refusal":
+                    refusals.append(str(part.get("refusal", "")))
+    raw_error = data.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+    details = data.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
     return ModelResponse(
         id=data["id"],
         status=status,
@@ -120,6 +173,11 @@ def _parse(data: Any, request_bytes: int) -> ModelResponse:
         usage=_usage(data.get("usage")),
         raw=data,
         request_bytes=request_bytes,
+        commentary="\n".join(commentary),
+        refusal="\n".join(refusals) if refusals else None,
+        incomplete_reason=None if reason is None else str(reason),
+        error_code=None if error.get("code") is None else str(error["code"]),
+        error_message=None if error.get("message") is None else str(error["message"]),
     )
 
 
