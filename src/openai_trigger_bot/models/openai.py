@@ -4,19 +4,30 @@ The request goes through the client's documented low-level ``post()`` with a bod
 ourselves and ``cast_to=httpx2.Response``, so the SDK still does authentication, retries with
 backoff, timeouts and error translation, but skips its typed request transform and response model
 building, which are most of its CPU cost per call (see the README's benchmark section).
+
+Retries are ours, not the SDK's: every request goes out with ``max_retries=0`` and
+:func:`~openai_trigger_bot.models._retry.call_within_budget` retries what the SDK would retry
+(as many times as the client's ``max_retries``), giving each attempt the time left and never
+waiting past the call's budget. So a run's deadline holds with a sync or an async client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
+import email.utils
 import json
+import math
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx2
 import openai
 
 from .._json import dumps_bytes
+from ._retry import MAX_RETRY_AFTER_S, call_within_budget
 from .base import ModelError, ModelResponse, parse_response
 
 __all__ = ["OpenAIResponsesModel", "inline_sync_calls"]
@@ -35,50 +46,123 @@ class OpenAIResponsesModel:
 
     Args:
         client: The official client. A sync client is called in a worker thread when the
-            caller's event loop must not block (``Bot.arun``), inline under ``Bot.run``.
+            caller's event loop must not block (``Bot.arun``), inline under ``Bot.run``. Its
+            ``max_retries`` is how often a failed call is retried (within the call's budget).
+        clock: Monotonic seconds, for the call's budget (a fake one in tests).
+        sleep: Waits between retries (a fake one in tests).
     """
 
-    def __init__(self, client: openai.OpenAI | openai.AsyncOpenAI) -> None:
+    def __init__(
+        self,
+        client: openai.OpenAI | openai.AsyncOpenAI,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if not isinstance(client, (openai.OpenAI, openai.AsyncOpenAI)):
             raise TypeError(f"expected an OpenAI or AsyncOpenAI client, got {type(client)!r}")
         self.client = client
+        self.clock = clock
+        self.sleep = sleep
 
     async def create(self, body: dict[str, Any], *, timeout: float | None) -> ModelResponse:
-        """Send the request and parse the response (see :class:`ResponsesModel`)."""
+        """Send the request and parse the response (see :class:`ResponsesModel`).
+
+        Args:
+            body: The request body as JSON data.
+            timeout: Seconds for the whole call, retries and their waits included (``None``:
+                the client's own timeout per attempt, and no limit on the whole).
+        """
         content = dumps_bytes(body)
-        options: openai.RequestOptions = {"headers": _JSON_HEADERS}
+
+        async def attempt(left: float | None) -> httpx2.Response:
+            return await self._post(content, left)
+
+        http, attempts = await call_within_budget(
+            attempt,
+            budget=timeout,
+            max_retries=self.client.max_retries,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        try:
+            data = json.loads(http.content)
+        except ValueError as exc:
+            raise ModelError("the API answered with a body that is not JSON") from exc
+        response = parse_response(data, request_bytes=len(content))
+        return dataclasses.replace(response, attempts=attempts)
+
+    async def _post(self, content: bytes, timeout: float | None) -> httpx2.Response:
+        """One HTTP attempt (the SDK does not retry); failures as :class:`ModelError`."""
+        options: openai.RequestOptions = {"headers": _JSON_HEADERS, "max_retries": 0}
         if timeout is not None:
             options["timeout"] = timeout
         client = self.client
         try:
             if isinstance(client, openai.AsyncOpenAI):
-                http = await client.post(
+                return await client.post(
                     "/responses", content=content, cast_to=httpx2.Response, options=options
                 )
-            elif inline_sync_calls.get():
-                http = client.post(
+            if inline_sync_calls.get():
+                return client.post(
                     "/responses", content=content, cast_to=httpx2.Response, options=options
                 )
-            else:
-                sync_client = client
-                http = await asyncio.to_thread(
-                    lambda: sync_client.post(
-                        "/responses", content=content, cast_to=httpx2.Response, options=options
-                    )
+            sync_client = client
+            return await asyncio.to_thread(
+                lambda: sync_client.post(
+                    "/responses", content=content, cast_to=httpx2.Response, options=options
                 )
+            )
         except openai.APIStatusError as exc:
-            raise ModelError(f"OpenAI API error {exc.status_code}: {_api_message(exc)}") from exc
+            retry_after = _retry_after(exc.response.headers)
+            raise ModelError(
+                f"OpenAI API error {exc.status_code}: {_api_message(exc)}",
+                retryable=_should_retry(exc.response, retry_after),
+                retry_after=retry_after,
+            ) from exc
         except openai.APITimeoutError as exc:
-            raise ModelError("OpenAI API request timed out") from exc
+            raise ModelError("OpenAI API request timed out", retryable=True) from exc
         except openai.APIConnectionError as exc:
-            raise ModelError(f"could not reach the OpenAI API: {exc}") from exc
+            raise ModelError(f"could not reach the OpenAI API: {exc}", retryable=True) from exc
         except openai.OpenAIError as exc:
             raise ModelError(f"OpenAI client error: {exc}") from exc
+
+
+def _should_retry(response: httpx2.Response, retry_after: float | None) -> bool:
+    """What the SDK retries: ``x-should-retry`` first, then 408, 409, 429 and 5xx, never when
+    the server asks for a wait over two minutes."""
+    if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+        return False
+    header = response.headers.get("x-should-retry")
+    if header in ("true", "false"):
+        return header == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """Seconds the server asked to wait: ``retry-after-ms``, ``retry-after`` (seconds or an
+    HTTP date); ``None`` when absent or unreadable."""
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
         try:
-            data = json.loads(http.content)
-        except ValueError as exc:
-            raise ModelError("the API answered with a body that is not JSON") from exc
-        return parse_response(data, request_bytes=len(content))
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        if math.isnan(seconds):
+            return None
+        return seconds if math.isfinite(seconds) else MAX_RETRY_AFTER_S + 1
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return float(email.utils.mktime_tz(parsed) - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _api_message(exc: openai.APIStatusError) -> str:
