@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from openai.types.shared import ReasoningEffort
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["BotSettings"]
+from ._cache_key import check_cache_key
+from .exceptions import ConfigurationError
+
+__all__ = ["MIN_OUTPUT_TOKENS", "BotSettings"]
+
+#: The API's minimum for ``max_output_tokens`` (a lower value is a 400, integer_below_min_value).
+MIN_OUTPUT_TOKENS = 16
 
 
 class BotSettings(BaseModel):
@@ -19,15 +26,23 @@ class BotSettings(BaseModel):
             ``status == "max_model_calls"``.
         max_action_calls: Executed actions per run; calls beyond it are not run and the run
             ends with ``status == "max_action_calls"``.
-        timeout_s: Wall-time budget of a run (``None``: no deadline). A model call in flight
-            is cancelled at the deadline; a started action is never interrupted, but no new
+        timeout_s: Wall-time budget of a run (``None``: no deadline). Every model call gets the
+            time left as its whole budget, retries and their waits included; a call in flight
+            is cancelled at the deadline. A started action is never interrupted, but no new
             action starts after it.
-        prompt_cache_key: Overrides the default cache key ``"{bot}:{trigger}"``.
+        prompt_cache_key: Overrides the default cache key ``"{bot}:{trigger}"`` (at most 64
+            characters, the API's limit; a longer default is shortened automatically).
         parallel_tool_calls: Let the model propose several calls per response.
         temperature: Sampling temperature, if the model accepts one.
-        max_output_tokens: Output token cap per model call.
-        reasoning_effort: Reasoning effort for reasoning models.
+        max_output_tokens: Output token cap per model call (at least 16, the API's minimum).
+        reasoning_effort: Reasoning effort for reasoning models: any value of the installed
+            OpenAI SDK's ``ReasoningEffort``.
         extra_body: More request fields, sent as given on every model call.
+
+    Raises:
+        ConfigurationError: A ``prompt_cache_key`` over 64 characters, or a
+            ``prompt_cache_key`` / ``max_output_tokens`` in ``extra_body`` the API would refuse.
+        pydantic.ValidationError: A value of the wrong type or out of range.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -40,6 +55,23 @@ class BotSettings(BaseModel):
     prompt_cache_key: str | None = None
     parallel_tool_calls: bool = True
     temperature: float | None = None
-    max_output_tokens: int | None = Field(None, ge=1)
-    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    max_output_tokens: int | None = Field(None, ge=MIN_OUTPUT_TOKENS)
+    reasoning_effort: ReasoningEffort = None
     extra_body: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _api_limits(self) -> BotSettings:
+        check_cache_key(self.prompt_cache_key, "BotSettings.prompt_cache_key")
+        extra = self.extra_body
+        if "prompt_cache_key" in extra:
+            check_cache_key(extra["prompt_cache_key"], "BotSettings.extra_body['prompt_cache_key']")
+        if "max_output_tokens" in extra:
+            value = extra["max_output_tokens"]
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < MIN_OUTPUT_TOKENS
+            ):
+                raise ConfigurationError(
+                    f"BotSettings.extra_body['max_output_tokens'] is {value!r}; the API needs "
+                    f"an integer of at least {MIN_OUTPUT_TOKENS}"
+                )
+        return self

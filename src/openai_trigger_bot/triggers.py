@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._cache_key import check_cache_key
 from ._json import UnserialisableOutput, to_jsonable
 from .actions import Action
-from .exceptions import TriggerDefinitionError
+from .exceptions import ConfigurationError, TriggerDefinitionError
 from .memory.request import MemoryRequest
 
 __all__ = ["Invocation", "Trigger"]
@@ -29,7 +30,8 @@ class Trigger:
         default_action: The action the instructions push the model towards, if any.
         hidden_actions: Hidden actions this trigger may use (beyond the bot's global ones).
         memory_request: What to recall before the run, if anything.
-        prompt_cache_key: Overrides the bot's cache key for this trigger.
+        prompt_cache_key: Overrides the bot's cache key for this trigger (at most 64
+            characters, the API's limit).
     """
 
     __slots__ = (
@@ -77,6 +79,10 @@ class Trigger:
             and default_action not in hidden
         ):
             hidden = (*hidden, default_action)
+        try:
+            check_cache_key(prompt_cache_key, f"trigger {name!r}: prompt_cache_key")
+        except ConfigurationError as exc:
+            raise TriggerDefinitionError(str(exc)) from None
         self.name = name
         self.prompt = prompt
         self.data_fn = data_fn
