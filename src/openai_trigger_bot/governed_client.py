@@ -19,6 +19,7 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
+from ._cache_key import default_cache_key
 from ._chat_input import input_items
 from ._run.loop import RunSpec, run_loop
 from ._run.sync import run_sync
@@ -160,7 +161,8 @@ class GovernedClient:
         cached = self._bodies.get(key)
         if cached is None:
             allowed = {a.name: a for a in bot.actions}
-            body = bot.request_body(allowed, text, f"{bot.name}:messages", model=model)
+            cache_key = default_cache_key(bot.name, "messages")
+            body = bot.request_body(allowed, text, cache_key, model=model)
             cached = self._bodies[key] = (body, allowed)
         body, allowed = cached
         governance: Any = True
