@@ -27,7 +27,7 @@ from .errors import (
 from .file import FileMemoryStore
 from .history import StoreHistory
 from .inmemory import InMemoryMemoryStore
-from .manager import CAPTURE_KINDS, DEFAULT_TTLS, CacheInfo, MemoryManager
+from .manager import CAPTURE_KINDS, DEFAULT_TTLS, CacheInfo, EmbeddingStatus, MemoryManager
 from .records import Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch, content_hash
 from .request import MemoryRequest
 from .sqlite import SQLiteMemoryStore
@@ -39,6 +39,7 @@ __all__ = [
     "CacheInfo",
     "Embedder",
     "EmbeddingError",
+    "EmbeddingStatus",
     "FileMemoryStore",
     "HashingEmbedder",
     "InMemoryMemoryStore",

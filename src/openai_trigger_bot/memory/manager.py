@@ -26,7 +26,9 @@ Selection, for a :class:`~openai_trigger_bot.memory.MemoryRequest`:
 
 Memory never breaks a run: an embedder failure stores the memory without a vector (recency
 still finds it; :meth:`MemoryManager.reindex` embeds it later), a failed query embedding falls
-back to recency, and the capture hooks log and swallow store errors.
+back to recency, and the capture hooks log and swallow store errors. Never silently: each
+embedding failure is logged and counted in :meth:`MemoryManager.embedding_status`, which also
+says how many memories await ``reindex()`` (see :mod:`._embedding`).
 
 Every method has an async twin (``a``-prefixed). They embed with the embedder's async method
 and run store work in a worker thread (``asyncio.to_thread``), so SQLite never blocks the event
@@ -37,8 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import inspect
-import logging
 import os
 import threading
 import time
@@ -47,8 +49,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from ..models.openai import inline_sync_calls
 from ._cache import VectorCache
+from ._embedding import EmbeddingGuard, EmbeddingStatus
 from ._hooks import CaptureHooks
-from ._rank import distinct, interleave, normalised, recent_shares, top_k
+from ._rank import distinct, interleave, recent_shares, top_k
 from ._render import fit, render
 from .embedders import Embedder, HashingEmbedder
 from .history import StoreHistory
@@ -58,9 +61,8 @@ from .request import MemoryRequest
 from .sqlite import SQLiteMemoryStore
 from .store import MemoryStore
 
-__all__ = ["CAPTURE_KINDS", "DEFAULT_TTLS", "CacheInfo", "MemoryManager"]
+__all__ = ["CAPTURE_KINDS", "DEFAULT_TTLS", "CacheInfo", "EmbeddingStatus", "MemoryManager"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DAY = 86400.0
@@ -135,7 +137,8 @@ class MemoryManager(CaptureHooks):
             raise TypeError(f"store must be a MemoryStore or a path, got {type(store).__name__}")
         self.store: MemoryStore = store
         self.embedder: Embedder = embedder if embedder is not None else HashingEmbedder()
-        self._space = self.embedder.name
+        self._embedding = EmbeddingGuard(self.embedder, clock)
+        self._space = self._embedding.space
         self._clock = clock
         self._ttls = {**DEFAULT_TTLS, **(ttl_by_kind or {})}
         self._capture_kinds = frozenset(capture_kinds)
@@ -187,20 +190,6 @@ class MemoryManager(CaptureHooks):
             self.store.purge_expired(now=now)
         return stored
 
-    def _embed_or_none(self, texts: list[str]) -> FloatMatrix | None:
-        try:
-            return normalised(self.embedder.embed(texts), len(texts))
-        except Exception as exc:
-            log.warning("memory: embedding failed, stored without vectors: %r", exc)
-            return None
-
-    async def _aembed_or_none(self, texts: list[str]) -> FloatMatrix | None:
-        try:
-            return normalised(await self.embedder.aembed(texts), len(texts))
-        except Exception as exc:
-            log.warning("memory: embedding failed, stored without vectors: %r", exc)
-            return None
-
     async def _offload(self, fn: Callable[..., T], *args: Any) -> T:
         if inline_sync_calls.get():
             return fn(*args)
@@ -232,7 +221,7 @@ class MemoryManager(CaptureHooks):
             ValueError: Empty text, scope or kind, non-JSON metadata, or a non-positive ttl.
         """
         draft = self._draft(text, scope, kind, source, metadata, ttl, key)
-        return self._store([draft], self._embed_or_none([draft.text]))[0]
+        return self._store([draft], self._embedding.embed([draft.text]))[0]
 
     async def aremember(
         self,
@@ -247,7 +236,7 @@ class MemoryManager(CaptureHooks):
     ) -> Memory:
         """Async twin of :meth:`remember`."""
         draft = self._draft(text, scope, kind, source, metadata, ttl, key)
-        vectors = await self._aembed_or_none([draft.text])
+        vectors = await self._embedding.aembed([draft.text])
         return (await self._offload(self._store, [draft], vectors))[0]
 
     def remember_many(
@@ -262,7 +251,7 @@ class MemoryManager(CaptureHooks):
     ) -> list[Memory]:
         """Store several memories of one scope and kind: one embedding batch, one transaction."""
         drafts = [self._draft(t, scope, kind, source, metadata, ttl, None) for t in texts]
-        return self._store(drafts, self._embed_or_none([d.text for d in drafts]))
+        return self._store(drafts, self._embedding.embed([d.text for d in drafts]))
 
     async def aremember_many(
         self,
@@ -276,7 +265,7 @@ class MemoryManager(CaptureHooks):
     ) -> list[Memory]:
         """Async twin of :meth:`remember_many`."""
         drafts = [self._draft(t, scope, kind, source, metadata, ttl, None) for t in texts]
-        vectors = await self._aembed_or_none([d.text for d in drafts])
+        vectors = await self._embedding.aembed([d.text for d in drafts])
         return await self._offload(self._store, drafts, vectors)
 
     # -- select -----------------------------------------------------------------------------
@@ -362,13 +351,13 @@ class MemoryManager(CaptureHooks):
                 trigger's data as text).
         """
         text = self._query_text(request, query)
-        vector = None if text is None else self._embed_or_none([text])
+        vector = None if text is None else self._embedding.embed([text], query=True)
         return self._select(request, None if vector is None else vector[0])
 
     async def aselect(self, request: MemoryRequest, *, query: str | None = None) -> list[Memory]:
         """Async twin of :meth:`select` (store work in a worker thread)."""
         text = self._query_text(request, query)
-        vector = None if text is None else await self._aembed_or_none([text])
+        vector = None if text is None else await self._embedding.aembed([text], query=True)
         return await self._offload(self._select, request, None if vector is None else vector[0])
 
     @staticmethod
@@ -405,19 +394,34 @@ class MemoryManager(CaptureHooks):
         embedder, or after embedding failures). Returns how many were embedded.
 
         Raises:
-            EmbeddingError: The embedder failed (what was done so far is kept).
+            EmbeddingError: The embedder failed (what was done so far is kept; the failure
+                is counted in :meth:`embedding_status`).
         """
-        done = 0
-        seen: set[int] = set()
-        while True:
-            todo = self.store.missing_vectors(self._space, limit=batch_size, now=self._clock())
-            todo = [m for m in todo if m.id not in seen]
-            if not todo:
-                return done
-            vectors = normalised(self.embedder.embed([m.text for m in todo]), len(todo))
-            self.store.set_vectors([m.id for m in todo], self._space, vectors)
-            seen.update(m.id for m in todo)
-            done += len(todo)
+        return self._embedding.reindex(self.store, batch_size=batch_size, now=self._clock)
+
+    async def areindex(self, *, batch_size: int = 256) -> int:
+        """Async twin of :meth:`reindex` (store work in a worker thread)."""
+        return await self._embedding.areindex(
+            self.store, batch_size=batch_size, now=self._clock, offload=self._offload
+        )
+
+    def embedding_status(self, *, pending_limit: int = 10_000) -> EmbeddingStatus:
+        """Embedding failures so far and how many memories await :meth:`reindex`.
+
+        Memories stored while the embedder failed have no vector, so semantic recall misses
+        them until :meth:`reindex`; this says so (each failure is also logged as a warning).
+
+        Args:
+            pending_limit: Count memories awaiting ``reindex()`` up to this many (the store
+                reads up to this many rows; 0 skips the count).
+        """
+        return self._embedding.status(self.store, now=self._clock(), limit=pending_limit)
+
+    async def aembedding_status(self, *, pending_limit: int = 10_000) -> EmbeddingStatus:
+        """Async twin of :meth:`embedding_status` (the store read in a worker thread)."""
+        return await self._offload(
+            functools.partial(self.embedding_status, pending_limit=pending_limit)
+        )
 
     def forget(self, ids: Sequence[int]) -> int:
         """Delete memories by id; returns how many were deleted."""
