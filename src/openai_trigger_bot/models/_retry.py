@@ -105,6 +105,22 @@ async def call_within_budget(
             of the deadline, its message says so.
     """
     deadline = None if budget is None else clock() + budget
+
+    async def once() -> T:
+        timeout = None if deadline is None else deadline - clock()
+        if timeout is not None and timeout <= 0:
+            raise ModelError("the run's deadline passed before the model call")
+        return await attempt(timeout)
+
+    # The first attempt runs outside tenacity (most calls succeed: no retry machinery to pay
+    # for); a retryable failure is then replayed as tenacity's first attempt, so its wait and
+    # the deadline check follow the same rules as every later one.
+    try:
+        return await once(), 1
+    except ModelError as exc:
+        if not exc.retryable or max_retries == 0:
+            raise
+        replay: list[ModelError] = [exc]
     stop = _Stop(attempts=max_retries + 1, clock=clock, deadline=deadline)
     retrying = AsyncRetrying(
         stop=stop, wait=_wait, retry=retry_if_exception(_retryable), sleep=sleep, reraise=True
@@ -114,10 +130,9 @@ async def call_within_budget(
         async for try_ in retrying:
             with try_:
                 tries += 1
-                timeout = None if deadline is None else deadline - clock()
-                if timeout is not None and timeout <= 0:
-                    raise ModelError("the run's deadline passed before the model call")
-                result = await attempt(timeout)
+                if replay:
+                    raise replay.pop()
+                result = await once()
     except ModelError as exc:
         message = str(exc) if stop.reason is None else f"{exc} ({stop.reason})"
         raise ModelError(

@@ -90,7 +90,7 @@ class OpenAIResponsesModel:
         except ValueError as exc:
             raise ModelError("the API answered with a body that is not JSON") from exc
         response = parse_response(data, request_bytes=len(content))
-        return dataclasses.replace(response, attempts=attempts)
+        return response if attempts == 1 else dataclasses.replace(response, attempts=attempts)
 
     async def _post(self, content: bytes, timeout: float | None) -> httpx2.Response:
         """One HTTP attempt (the SDK does not retry); failures as :class:`ModelError`."""
