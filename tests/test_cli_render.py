@@ -140,3 +140,23 @@ def test_policy_test_and_explain_fit_the_width(
     out = capsys.readouterr().out
     _plain_checks(out, width)
     assert _squeeze("value != null && value > 500") in "\n".join(_columns(out))
+
+
+def test_text_lines_wrap_at_spaces_and_never_split_a_path() -> None:
+    import io
+
+    from openai_trigger_bot.cli._console import emit, make_console
+
+    out = io.StringIO()
+    path = "/srv/" + "very-long-directory-name/" * 4 + "deny.yaml"
+    console = make_console(out, width=40)
+    emit(console, f"{path}:3: dangling symlink: it points to nothing at all", "  indented line")
+    lines = out.getvalue().splitlines()
+    assert f"{path}:3:" in lines  # whole, on a line of its own, though longer than 40
+    assert all(len(line) <= 40 for line in lines if path not in line)
+    assert (
+        " ".join(lines[:-1]).split()
+        == f"{path}:3: dangling symlink: it points to nothing at all".split()
+    )
+    assert lines[-1] == "  indented line"
+    assert not any(line.endswith(" ") for line in lines)

@@ -8,12 +8,14 @@ Every table the CLI prints is built by :func:`table` and written by :func:`emit`
 - on a terminal the header is bold and underlined with a rule; when the output is not a
   terminal (a pipe, a file) there are no ANSI codes (rich turns colour off) and the only
   drawing is a line of ``-`` under the header, so ``grep`` sees the cells and nothing else;
-- no line ends with spaces (rich pads cells to their column; :func:`emit` trims that padding).
+- no line ends with spaces (rich pads cells to their column; :func:`emit` trims that padding);
+- lines of text outside tables (problems, summaries) wrap at spaces only, never inside a word.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import IO
 
@@ -113,10 +115,22 @@ def table(console: Console, headers: Sequence[str], rows: Sequence[Sequence[str]
 
 
 def emit(console: Console, *renderables: RenderableType | str) -> None:
-    """Print renderables (strings as plain text) without spaces at the ends of lines."""
-    items = [Text(item) if isinstance(item, str) else item for item in renderables]
+    """Print renderables without spaces at the ends of lines.
+
+    Strings are printed as plain text that wraps at spaces only: a word longer than the line
+    (a path in ``file:line: problem``) stays whole, so ``grep`` finds it. Tables wrap their
+    cells to the width.
+    """
     with console.capture() as capture:
-        console.print(*items, sep="\n")
+        for item in renderables:
+            if isinstance(item, str):  # rich folds long words; textwrap can leave them whole
+                for line in item.splitlines() or [""]:
+                    wrapped = textwrap.wrap(
+                        line, console.width, break_long_words=False, break_on_hyphens=False
+                    )
+                    console.print(Text("\n".join(wrapped or [""])), soft_wrap=True)
+            else:
+                console.print(item)
     text = _LINE_TAIL.sub(lambda m: "".join(_SGR.findall(m.group())), capture.get())
     console.file.write(text)
     console.file.flush()
