@@ -10,11 +10,16 @@ every ``POST /responses`` is answered from a script instead of the network::
     bot = Bot(name="b", client=scripted.client(), settings=BotSettings(model="gpt-5.2"))
 
 ``POST /embeddings`` answers too, with lexical vectors (the offline ``HashingEmbedder``'s), so
-an ``OpenAIEmbedder`` on the same client works offline and recalls by shared words. It
-behaves like the real API where that catches bugs: chaining with
-``previous_response_id`` only works on a response created with ``store=True``, and every
-function call of the previous response must get a ``function_call_output`` in the next
-request (else a 400, as the real API).
+an ``OpenAIEmbedder`` on the same client works offline and recalls by shared words.
+
+It is as strict as the real API: every request is checked as the API checks it and refused
+with a 400 in the API's error shape (``{"error": {"message", "type", "param", "code"}}``)
+when the API would refuse it: body keys and value types against the openai SDK's request
+types; function tools' names and strict JSON schemas (``openai_trigger_bot._api_rules``);
+``prompt_cache_key`` length, ``max_output_tokens`` minimum; chaining with
+``previous_response_id`` only from a stored response, every function call answered by exactly
+its ``function_call_output``; the embeddings limits (inputs, tokens per input and per
+request). See ``docs/testing.md`` ("As strict as the real API") for the rules and sources.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ..memory.embedders import HashingEmbedder
 from ..memory.records import FloatMatrix
 from ._answers import ContextUsage, reasoning_as_asked
 from ._builders import response_body
+from ._request_rules import embeddings_request_error, responses_request_error
 
 __all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
 
@@ -46,10 +52,12 @@ ScriptStep = (
 )
 
 
-def api_error(status: int, message: str, *, code: str | None = None) -> httpx2.Response:
+def api_error(
+    status: int, message: str, *, code: str | None = None, param: str | None = None
+) -> httpx2.Response:
     """An error answer in the API's format (``{"error": {...}}``) with the given status."""
-    body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
-    return httpx2.Response(status, json=body)
+    error = {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    return httpx2.Response(status, json={"error": error})
 
 
 class ScriptedResponses:
@@ -129,13 +137,15 @@ class ScriptedResponses:
         try:
             body = json.loads(raw)
         except ValueError:
-            return api_error(400, "request body is not JSON")
+            return api_error(400, "We could not parse the JSON body of your request.")
+        if not isinstance(body, dict):
+            return api_error(400, "The request body must be a JSON object.")
         with self._lock:
             self.requests.append(body)
             self.request_bytes.append(len(raw))
-            problem = self._check_chaining(body)
-            if problem:
-                return api_error(400, problem)
+            refusal = responses_request_error(body, self._stored)
+            if refusal is not None:
+                return refusal.response()
             if self._callable is not None:
                 step: Any = self._callable
             elif self._steps:
@@ -145,22 +155,6 @@ class ScriptedResponses:
                     500, "scripted API: the script has no answer left for this request"
                 )
         return self._answer(step, body)
-
-    def _check_chaining(self, body: dict[str, Any]) -> str | None:
-        prev = body.get("previous_response_id")
-        if not prev:
-            return None
-        if prev not in self._stored:
-            return f"Previous response with id '{prev}' not found (was it created with store=true?)"
-        sent = {
-            item.get("call_id")
-            for item in body.get("input") or ()
-            if isinstance(item, dict) and item.get("type") == "function_call_output"
-        }
-        missing = [c for c in self._stored[prev] if c not in sent]
-        if missing:
-            return f"No tool output found for function call {missing[0]}."
-        return None
 
     def _answer(self, step: Any, body: dict[str, Any]) -> httpx2.Response:
         if callable(step) and not isinstance(step, (httpx2.Response, Exception)):
@@ -233,6 +227,9 @@ def _embeddings(request: httpx2.Request) -> httpx2.Response:
         texts = body["input"]
     except (ValueError, KeyError, TypeError):
         return api_error(400, "embeddings request needs an 'input'")
+    refusal = embeddings_request_error(body)
+    if refusal is not None:
+        return refusal.response()
     texts = [texts] if isinstance(texts, str) else list(texts)
     native = _NATIVE_DIMENSIONS.get(str(body.get("model")), 1536)
     dims = body.get("dimensions")
