@@ -148,3 +148,9 @@ def test_commentary_alone_leaves_no_final_text(kit: Kit) -> None:
     assert result.status == "completed"
     assert result.text == ""
     assert result.model_calls[0].commentary == "Thinking about it."
+
+
+def test_incomplete_text_answer_is_incomplete_not_completed(kit: Kit) -> None:
+    result, _ = _run(kit, [incomplete([message("The summary of the ticket is")])])
+    assert result.status == "incomplete" and result.incomplete_reason == "max_output_tokens"
+    assert result.events == () and kit.calls.log == []
