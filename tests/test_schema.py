@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import NotRequired, TypedDict
 
 from openai_trigger_bot import _schema
+from openai_trigger_bot._api_rules import schema_problems
 from openai_trigger_bot._schema import FunctionSchema, function_schema
 from openai_trigger_bot.exceptions import ActionDefinitionError, ArgumentsError
 
@@ -88,67 +89,30 @@ class HasAny(BaseModel):
 
 # --------------------------------------------------------------------------- helpers
 
-SUPPORTED_FORMATS = {"date-time", "time", "date", "duration", "email", "hostname", "ipv4"}
-SUPPORTED_FORMATS |= {"ipv6", "uuid"}
-FORBIDDEN = {
-    "title",
-    "default",
-    "examples",
-    "discriminator",
-    "oneOf",
-    "allOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "const",
-    "prefixItems",
-    "uniqueItems",
-    "minLength",
-    "maxLength",
-    "propertyNames",
-    "patternProperties",
-    "minProperties",
-    "maxProperties",
-    "$schema",
-    "dependentRequired",
-    "dependentSchemas",
-}
+#: Keywords the API would accept but our converter never emits (they only cost tokens).
+NEVER_EMITTED = {"title", "default", "const"}
 
 
 def assert_strict(schema: dict[str, Any]) -> None:
-    """Check the strict-mode invariants on every node of a generated schema."""
-    assert schema["type"] == "object"
-    assert "anyOf" not in schema
-    defs = schema.get("$defs", {})
+    """Check a generated schema against the API's strict-mode rules (the shared ``_api_rules``,
+    which the scripted API enforces too), plus what our converter promises beyond them."""
+    problems = schema_problems(schema)
+    assert not problems, "\n".join(f"{p.where or 'root'}: {p.reason}" for p in problems)
 
     def check(node: Any, where: str) -> None:
-        assert isinstance(node, dict), where
-        bad = FORBIDDEN & set(node)
-        assert not bad, f"{where}: forbidden keywords {bad}"
-        if "$ref" in node:
-            assert set(node) == {"$ref"}, f"{where}: $ref with siblings {set(node)}"
-            assert node["$ref"].removeprefix("#/$defs/") in defs, where
-            return
-        if "format" in node:
-            assert node["format"] in SUPPORTED_FORMATS, where
-        if node.get("type") == "object" or "properties" in node:
-            assert node["additionalProperties"] is False, where
-            assert node["required"] == list(node["properties"]), where
-            for key, sub in node["properties"].items():
-                check(sub, f"{where}.{key}")
-        else:
-            assert "additionalProperties" not in node, where
-        if node.get("type") == "array":
-            check(node["items"], f"{where}[]")
-        for index, sub in enumerate(node.get("anyOf", ())):
-            check(sub, f"{where}|{index}")
-        assert node.get("type") is not None or "anyOf" in node or "enum" in node, where
+        if isinstance(node, dict):
+            bad = NEVER_EMITTED & set(node) if "type" in node or "anyOf" in node else set()
+            assert not bad, f"{where}: emitted {bad}"
+            for key, value in node.items():
+                if key not in ("properties", "enum"):
+                    check(value, f"{where}.{key}")
+            for key, value in (node.get("properties") or {}).items():
+                check(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                check(value, f"{where}[{i}]")
 
-    body = {k: v for k, v in schema.items() if k != "$defs"}
-    check(body, "root")
-    for name, sub in defs.items():
-        check(sub, f"$defs.{name}")
+    check(schema, "root")
 
 
 def make_fn(

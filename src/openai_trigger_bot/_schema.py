@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import typing_extensions
-from pydantic import ConfigDict, PydanticUserError, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
 from ._docstrings import parse_docstring
-from ._strict import SchemaGenerator, StrictSchemaError, to_strict_schema
+from ._schema_build import build_validator, check_api_rules
+from ._strict import StrictSchemaError, to_strict_schema
 from ._transform import ShapeError, Transform, compile_transform
 from .exceptions import ActionDefinitionError, ArgumentsError
 
@@ -153,8 +154,7 @@ def function_schema(
         for p in params
     }
     arguments = _TYPED_DICT(f"{getattr(fn, '__name__', 'action')}_arguments", fields)
-    arguments.__pydantic_config__ = ConfigDict(extra="forbid")
-    adapter, schema = _build(where, params, hints, arguments)
+    adapter, schema = build_validator(where, params, hints, arguments)
     param_descriptions: dict[str, str] = {}
     for param in params:
         prop = schema["properties"][param.name]
@@ -173,6 +173,7 @@ def function_schema(
         param_name = exc.path.split(".")[0].split("[")[0].split("<")[0]
         at = f" (at {exc.path!r})" if exc.path != param_name else ""
         raise ActionDefinitionError(f"{where}: parameter {param_name!r}{at}: {exc.reason}") from exc
+    check_api_rules(where, parameters)
     return FunctionSchema(
         description=doc.description if description is None else description,
         parameters=parameters,
@@ -269,34 +270,6 @@ def _resolve_hints(
                     "name at module level (not only under `if TYPE_CHECKING:`)"
                 ) from inner
         raise ActionDefinitionError(f"{where}: cannot resolve its type hints ({exc})") from exc
-
-
-def _build(
-    where: str, params: list[inspect.Parameter], hints: dict[str, Any], arguments: Any
-) -> tuple[TypeAdapter[Any], dict[str, Any]]:
-    """Build the validator of the arguments TypedDict and its pydantic JSON schema."""
-    try:
-        adapter: TypeAdapter[Any] = TypeAdapter(arguments)
-        return adapter, adapter.json_schema(schema_generator=SchemaGenerator)
-    except (PydanticUserError, TypeError, ValueError) as exc:  # find the parameter to blame
-        for param in params:
-            try:
-                TypeAdapter(hints[param.name]).json_schema(schema_generator=SchemaGenerator)
-            except (PydanticUserError, TypeError, ValueError) as inner:
-                first = _first_sentence(inner)
-                raise ActionDefinitionError(
-                    f"{where}: parameter {param.name!r}: pydantic cannot validate or describe "
-                    f"its type {hints[param.name]!r} ({first}); use a JSON-friendly type (str, "
-                    "int, float, bool, list, tuple, Literal, Enum, datetime, TypedDict, "
-                    "dataclass or pydantic model)"
-                ) from inner
-        first = _first_sentence(exc)
-        raise ActionDefinitionError(f"{where}: cannot build the argument schema ({first})") from exc
-
-
-def _first_sentence(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text.split(". ", 1)[0].rstrip(".")
 
 
 def _property_names(schema: dict[str, Any]) -> frozenset[str]:

@@ -8,15 +8,19 @@ Two consumers walk the same pydantic (validation-mode) JSON schema:
   free-form ``dict[K, V]`` becomes an array of ``{"key": K, "value": V}`` objects; fixed-length
   tuples (``prefixItems``, not supported) become an array of the union of their item types
   with ``minItems``/``maxItems``; ``oneOf`` becomes ``anyOf``; a single ``allOf`` is merged;
-  a ``$ref`` carrying siblings is inlined; keywords strict mode does not support are dropped
-  (``title``, ``default``, ``examples``, ``discriminator``, ``minLength``, ``maxLength``,
-  ``uniqueItems``, ``propertyNames``, unsupported ``format`` values, ...), with a short hint
-  added to the description where the model needs to know the constraint.
+  a ``$ref`` carrying siblings is inlined; an enum without a ``type`` (mixed or ``None``
+  values) gets one, or an ``anyOf`` of one typed enum per JSON type (``_strict_enum``);
+  keywords strict mode does not support are dropped (``title``, ``default``, ``examples``,
+  ``discriminator``, ``minLength``, ``maxLength``, ``uniqueItems``, ``propertyNames``,
+  unsupported ``format`` values, a ``pattern`` the API cannot compile, ...), with a short hint
+  added to the description where the model needs to know the constraint (pydantic still
+  enforces all of them).
 * ``_transform.compile_transform`` builds the function that maps the model's JSON back to
   what pydantic validates: key/value arrays back to dicts, and ``null`` for a property with a
   default (whose type does not accept ``None``) removed so the default applies.
 
-Supported keywords were checked against OpenAI's "Structured Outputs → Supported schemas".
+Supported keywords were checked against OpenAI's "Structured Outputs → Supported schemas";
+``_schema_build.check_api_rules`` then holds the result to the API's rules (``_api_rules``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, JsonSchemaWarningKind
 from pydantic_core import core_schema
+
+from ._api_rules import SUPPORTED_FORMATS, pattern_problem
+from ._strict_enum import EnumTypeError, typed_enum
 
 __all__ = [
     "SUPPORTED_FORMATS",
@@ -38,10 +45,6 @@ __all__ = [
 
 JsonDict = dict[str, Any]
 
-#: ``format`` values strict mode accepts; any other ``format`` is dropped.
-SUPPORTED_FORMATS = frozenset(
-    {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
-)
 #: Keywords copied unchanged (all are supported in strict mode).
 _PASSTHROUGH = (
     "type",
@@ -210,6 +213,8 @@ class _Converter(SchemaDefs):
         node = merge_all_of(node, path)
         if "$ref" in node:
             return self._ref(node, path)
+        if ("enum" in node or "const" in node) and "type" not in node:
+            node = self._typed_enum(node, path)
         out: JsonDict = {}
         if "anyOf" in node or "oneOf" in node:
             variants = [*node.get("anyOf", ()), *node.get("oneOf", ())]
@@ -225,6 +230,12 @@ class _Converter(SchemaDefs):
         if node.get("format") in SUPPORTED_FORMATS:
             out["format"] = node["format"]
         hints: list[str] = []
+        pattern = out.get("pattern")
+        if isinstance(pattern, str) and pattern_problem(pattern):
+            # The API refuses it (look-around, or not Python `re` syntax): tell the model in
+            # words; our validator (pydantic) still enforces it.
+            del out["pattern"]
+            hints.append(f"Must match the regular expression `{pattern}`.")
         typ = node.get("type")
         if typ == "object":
             self._object(node, out, path, hints)
@@ -242,6 +253,19 @@ class _Converter(SchemaDefs):
         if hints or desc:
             out["description"] = " ".join(desc + hints) if hints else str(node["description"])
         return out
+
+    @staticmethod
+    def _typed_enum(node: JsonDict, path: str) -> JsonDict:
+        """``node`` with its enum typed (strict mode needs a ``type`` on every node)."""
+        values = node["enum"] if "enum" in node else [node["const"]]
+        try:
+            typed = typed_enum(list(values))
+        except EnumTypeError as exc:
+            raise StrictSchemaError(path, str(exc)) from None
+        rest = {k: v for k, v in node.items() if k not in ("enum", "const")}
+        if "anyOf" in typed and rest.get("description"):
+            return {"anyOf": typed["anyOf"], "description": rest["description"]}
+        return {**rest, **typed}
 
     def _ref(self, node: JsonDict, path: str) -> JsonDict:
         ref = str(node["$ref"])

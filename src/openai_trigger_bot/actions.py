@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
+from ._api_rules import tool_name_problem
 from ._schema import FunctionSchema, function_schema
 from .exceptions import ActionDefinitionError
 from .governance.decision import FAIL_MODES, ActionMetadata, FailMode
@@ -23,7 +24,6 @@ __all__ = ["Action", "ActionRegistry", "action"]
 
 R = TypeVar("R")
 
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _RISKS = ("low", "medium", "high", "critical")
 
 Extractor = Callable[[dict[str, Any]], Any]
@@ -106,7 +106,7 @@ class Action(Generic[R]):
         if not callable(fn):
             raise ActionDefinitionError(f"@action needs a function, got {type(fn).__name__}")
         tool_name = name if name is not None else getattr(fn, "__name__", "")
-        if not tool_name or not set(tool_name) <= _NAME_CHARS or len(tool_name) > 64:
+        if tool_name_problem(tool_name):  # the API's rule for function names
             raise ActionDefinitionError(
                 f"invalid action name {tool_name!r}: use 1-64 letters, digits, '_' or '-' "
                 "(pass name=... to @action)"
