@@ -121,9 +121,11 @@ def _state(document: dict[str, Any]) -> MemoryState:
     state.next_id = max(state.next_id, int(document["next_id"]))
     for scope, (reset, cursor) in document["scopes"].items():
         state.scopes[str(scope)] = ScopeVersion(int(reset), int(cursor))
-    state.outcomes = [
-        OutcomeRecord(str(a), str(s), None if t is None else str(t), float(at))
-        for a, s, t, at in document["outcomes"]
-    ]
+    state.record_outcomes(
+        [
+            OutcomeRecord(str(a), str(s), None if t is None else str(t), float(at))
+            for a, s, t, at in document["outcomes"]
+        ]
+    )
     state.changes = 0
     return state

@@ -62,6 +62,14 @@ class FileMemoryStore:
 
     def _refresh(self) -> None:
         """Reload the file if another writer replaced it since we last read or wrote it."""
+        if self._stamp is not None:  # the common case, one stat: nothing changed
+            try:
+                st = os.stat(self.path)
+            except FileNotFoundError:
+                pass
+            else:
+                if (st.st_ino, st.st_size, st.st_mtime_ns) == self._stamp:
+                    return
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 (closed below; fstat needs the fd)
         except FileNotFoundError:

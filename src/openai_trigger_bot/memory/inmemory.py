@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..governance.rules._windows import OutcomeWindows
 from .records import (
     CAPTURE_KINDS,
     FloatMatrix,
@@ -40,7 +41,7 @@ class MemoryState:
         self.by_hash: dict[tuple[str, str], int] = {}
         self.by_scope: dict[str, dict[int, None]] = {}  # insertion-ordered ids per scope
         self.scopes: dict[str, ScopeVersion] = {}
-        self.outcomes: list[OutcomeRecord] = []
+        self.outcome_windows = OutcomeWindows()  # counts in O(log n) (see its module)
         self.changes = 0  # bumped by every mutation (the file store saves only when it moved)
 
     def insert(self, memory: Memory, vector: tuple[str, FloatMatrix] | None) -> None:
@@ -153,23 +154,23 @@ class MemoryState:
             ]
         return sum(1 for m in pool if now is None or not m.expired(now))
 
+    @property
+    def outcomes(self) -> list[OutcomeRecord]:
+        """Every stored outcome (grouped by action, target and status; for saving)."""
+        return [OutcomeRecord(*record) for record in self.outcome_windows.records()]
+
     def record_outcomes(self, outcomes: Sequence[OutcomeRecord]) -> None:
-        self.outcomes.extend(outcomes)
+        for action, status, target, at in outcomes:
+            self.outcome_windows.add(action, status, target, at)
         self.changes += len(outcomes)
 
     def count_outcomes(
         self, action: str, *, since: float, target: str | None = None
     ) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for o in self.outcomes:
-            if o.action == action and o.at >= since and (target is None or o.target == target):
-                counts[o.status] = counts.get(o.status, 0) + 1
-        return counts
+        return self.outcome_windows.counts(action, since=since, target=target)
 
     def prune_outcomes(self, *, before: float) -> int:
-        kept = [o for o in self.outcomes if o.at >= before]
-        pruned = len(self.outcomes) - len(kept)
-        self.outcomes = kept
+        pruned = self.outcome_windows.prune(before)
         self.changes += pruned
         return pruned
 

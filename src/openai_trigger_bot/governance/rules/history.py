@@ -6,17 +6,22 @@ as ``history``. The gate records each outcome with :meth:`HistoryProvider.record
 
 :class:`InMemoryHistory` keeps them in this process only; a persistent provider (backed by the
 memory store) implements the same protocol.
+
+A decision asks for one count per history window its rules use, so a count must not walk the
+window: every provider shipped here answers in O(log n) of the outcomes it holds (a bisect per
+status in process, index seeks in SQLite), and a custom provider should too.
 """
 
 from __future__ import annotations
 
-import bisect
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
 from ..decision import EVENT_STATUSES
+from ._windows import OutcomeWindows
 
 __all__ = ["HistoryProvider", "InMemoryHistory", "empty_counts"]
 
@@ -54,13 +59,16 @@ class HistoryProvider(Protocol):
 
 
 class InMemoryHistory:
-    """Outcomes kept in this process, pruned after ``retention`` seconds.
+    """Outcomes kept in this process, forgotten after ``retention`` seconds.
 
-    Thread-safe. Counting walks only the entries inside the window.
+    Thread-safe. A count costs one bisect per status of the action (O(log n), whatever the
+    window holds; see :mod:`._windows`); recording costs O(1) for an outcome newer than the
+    others of its key. Outcomes older than ``retention`` are never counted and are dropped at
+    most a minute after they expire.
 
     Args:
         clock: Returns epoch seconds (inject a fake clock in tests).
-        retention: Entries older than this many seconds are dropped as new ones arrive.
+        retention: Outcomes older than this many seconds are forgotten.
     """
 
     def __init__(
@@ -69,44 +77,37 @@ class InMemoryHistory:
         self._clock = clock
         self._retention = retention
         self._lock = threading.Lock()
-        # Per action: parallel lists sorted by time (times; (status, target)).
-        self._times: dict[str, list[float]] = {}
-        self._entries: dict[str, list[tuple[str, str | None]]] = {}
+        self._windows = OutcomeWindows()
+        self._next_prune = -math.inf
 
     def record(
         self, action: str, status: str, *, target: str | None = None, at: float | None = None
     ) -> None:
         """Remember one outcome (see :meth:`HistoryProvider.record`)."""
-        when = self._clock() if at is None else at
+        now = self._clock()
         with self._lock:
-            times = self._times.setdefault(action, [])
-            entries = self._entries.setdefault(action, [])
-            index = bisect.bisect_right(times, when)
-            times.insert(index, when)
-            entries.insert(index, (status, target))
-            cutoff = bisect.bisect_left(times, self._clock() - self._retention)
-            if cutoff:
-                del times[:cutoff]
-                del entries[:cutoff]
+            self._windows.add(action, status, target, now if at is None else at)
+            if now >= self._next_prune:
+                self._next_prune = now + min(60.0, self._retention)
+                self._windows.prune(now - self._retention)
 
     def counts(self, action: str, *, since: float, target: str | None = None) -> dict[str, int]:
         """Outcomes since ``since`` (see :meth:`HistoryProvider.counts`), with ``total``."""
-        counts = empty_counts()
+        since = max(since, self._clock() - self._retention)
         with self._lock:
-            times = self._times.get(action)
-            if not times:
-                return counts
-            entries = self._entries[action][bisect.bisect_left(times, since) :]
-        total = 0
-        for status, entry_target in entries:
-            if target is None or entry_target == target:
-                counts[status] = counts.get(status, 0) + 1
-                total += 1
-        counts["total"] = total
+            found = self._windows.counts(action, since=since, target=target)
+        counts = empty_counts()
+        counts.update(found)
+        counts["total"] = sum(found.values())
         return counts
+
+    @property
+    def size(self) -> int:
+        """How many outcomes are held (expired ones included until the next prune)."""
+        with self._lock:
+            return len(self._windows)
 
     def clear(self) -> None:
         """Forget everything."""
         with self._lock:
-            self._times.clear()
-            self._entries.clear()
+            self._windows.clear()
