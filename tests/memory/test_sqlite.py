@@ -39,7 +39,7 @@ def test_a_new_file_gets_wal_and_the_schema_version_in_its_header(tmp_path: Path
     SQLiteMemoryStore(path).close()
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x4F54424D
     conn.close()
 

@@ -2,7 +2,10 @@
 
 The file says what it is in its header: ``PRAGMA application_id`` marks it as a memory
 database and ``PRAGMA user_version`` holds the schema version. Both are read before anything
-is written, so a foreign database or one with an unknown version is refused untouched.
+is written, so a foreign database or one with an unknown version is refused untouched. A
+version 1 file (the previous release) is upgraded to version 2 (ranked outcomes) in one
+transaction when a store opens it; every process sharing the file must then run this version
+(an older one refuses to open it, or fails its outcome writes).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import json
 import sqlite3
 from typing import Any
 
+from ._sqlite_outcomes import MIGRATE_V1, OUTCOME_SCHEMA
 from .errors import MemorySchemaError
 from .records import CAPTURE_KINDS, Memory
 
@@ -46,7 +50,7 @@ _SHARE_INDEXES = {
         f" WHERE {KEPT}"
     ),
 }
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ranked outcomes (see _sqlite_outcomes); a version 1 file is upgraded
 
 _SCHEMA = f"""
 PRAGMA application_id = {APPLICATION_ID};
@@ -73,14 +77,8 @@ CREATE TABLE IF NOT EXISTS scopes (
     reset INTEGER NOT NULL DEFAULT 0,
     cursor INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outcomes (
-    action TEXT NOT NULL,
-    at REAL NOT NULL,
-    status TEXT NOT NULL,
-    target TEXT
-);
-CREATE INDEX IF NOT EXISTS outcomes_window ON outcomes (action, at, status, target);
 """
+_SCHEMA += OUTCOME_SCHEMA
 
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
@@ -97,12 +95,26 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
         conn: A connection in autocommit mode (``isolation_level=None``).
         path: The file, for messages.
 
+    A version 1 file (the previous release) is upgraded in place, in one transaction: its
+    outcomes are ranked for O(log n) window counts (see :mod:`._sqlite_outcomes`).
+
     Raises:
-        MemorySchemaError: Not a SQLite file, another application's database, or a schema
-            version this library cannot use. The file is not modified.
+        MemorySchemaError: Not a SQLite file, another application's database, a schema
+            version this library cannot use, or a version 1 file that could not be upgraded
+            now. The file is not modified.
     """
     try:
         app_id, version, tables = _header(conn)
+        if (app_id, version) == (APPLICATION_ID, 1):
+            try:
+                _upgrade_v1(conn)
+            except sqlite3.OperationalError as exc:
+                raise MemorySchemaError(
+                    f"{path}: could not upgrade the memory schema from version 1 to "
+                    f"{SCHEMA_VERSION} ({exc}); the upgrade is one transaction, so the file "
+                    "is unchanged. Retry when no other process holds a long write on it."
+                ) from exc
+            version = SCHEMA_VERSION
         if (app_id, version) == (APPLICATION_ID, SCHEMA_VERSION):
             _ensure_share_indexes(conn)
             return
@@ -144,6 +156,22 @@ def ensure_schema(conn: sqlite3.Connection, path: str) -> None:
                 else "No migration from that version exists: move the file away to start anew."
             )
         )
+
+
+def _upgrade_v1(conn: sqlite3.Connection) -> None:
+    """Rank the outcomes of a version 1 file, in one transaction (another process may win)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+            for statement in MIGRATE_V1.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _ensure_share_indexes(conn: sqlite3.Connection) -> None:

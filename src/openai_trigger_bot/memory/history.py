@@ -1,7 +1,8 @@
 """A persistent :class:`~openai_trigger_bot.governance.rules.history.HistoryProvider`.
 
 :class:`StoreHistory` keeps the outcomes of governed calls in a memory store (with SQLite:
-the ``outcomes`` table, indexed by ``(action, at, status, target)``), so rules such as "at most
+the ``outcomes`` table, whose ranked indexes answer a window count in a few index seeks,
+however many outcomes the window holds), so rules such as "at most
 5 refunds per hour" or "blocked after 3 failures today" count calls made by every process
 sharing the file, and still count them after a restart. Wire it as the rules engine's history
 (``LocalRulesEvaluator(..., history=memory.history)``); the gate then records every outcome.

@@ -16,9 +16,10 @@
   it), indexed by ``(scope, content_hash)`` (unique: exact dedup), ``(scope, created_at)``
   (recency; plus one partial index per share, automatic captures and kept memories, so each
   share is one ordered walk) and ``expires_at``; ``scopes`` holds each scope's version,
-  bumped in the same transaction as every write; ``outcomes`` is indexed by
-  ``(action, at, status, target)`` so a history count reads the index only. The schema
-  version lives in the file header (see :mod:`._sqlite_schema`).
+  bumped in the same transaction as every write; ``outcomes`` carries each row's rank within
+  its ``(action, status)`` and ``(action, status, target)`` in time order, so a history count
+  is two index seeks per status, whatever the window holds (see :mod:`._sqlite_outcomes`).
+  The schema version lives in the file header (see :mod:`._sqlite_schema`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .._sqlite import connect
+from ._sqlite_outcomes import count_outcomes, insert_outcomes, prune_outcomes
 from ._sqlite_schema import (
     CAPTURED,
     CHUNK,
@@ -274,14 +276,12 @@ class SQLiteMemoryStore:
     def record_outcomes(self, outcomes: Sequence[OutcomeRecord]) -> None:
         """See :meth:`MemoryStore.record_outcomes`."""
         with self._write() as conn:
-            conn.executemany(
-                "INSERT INTO outcomes (action, status, target, at) VALUES (?, ?, ?, ?)", outcomes
-            )
+            insert_outcomes(conn, outcomes)
 
     def prune_outcomes(self, *, before: float) -> int:
         """See :meth:`MemoryStore.prune_outcomes`."""
         with self._write() as conn:
-            return conn.execute("DELETE FROM outcomes WHERE at < ?", (before,)).rowcount
+            return prune_outcomes(conn, before=before)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -385,14 +385,9 @@ class SQLiteMemoryStore:
     def count_outcomes(
         self, action: str, *, since: float, target: str | None = None
     ) -> dict[str, int]:
-        """See :meth:`MemoryStore.count_outcomes` (reads the covering index only)."""
-        sql = "SELECT status, count(*) FROM outcomes WHERE action = ? AND at >= ?"
-        params: tuple[Any, ...] = (action, since)
-        if target is not None:
-            sql += " AND target = ?"
-            params = (action, since, target)
+        """See :meth:`MemoryStore.count_outcomes` (index seeks only: :mod:`._sqlite_outcomes`)."""
         with self._read() as conn:
-            return dict(conn.execute(sql + " GROUP BY status", params).fetchall())
+            return count_outcomes(conn, action, since=since, target=target)
 
     def close(self) -> None:
         """Close both connections (idempotent; any thread)."""

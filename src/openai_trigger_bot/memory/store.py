@@ -20,7 +20,12 @@ A ``PostgresMemoryStore`` slots in without touching the manager:
   vector vector(d) or real[])`` with ``UNIQUE (scope, content_hash)``, a B-tree on
   ``(scope, created_at)`` for :meth:`~MemoryStore.recent` and on ``(scope, seq)`` for
   :meth:`~MemoryStore.load_vectors`; ``memory_scopes(scope primary key, reset, cursor)``;
-  ``outcomes(action, at, status, target)`` with a B-tree on ``(action, at)``.
+  ``outcomes(action, at, status, target, rank_action, rank_target)`` ranked as in
+  :mod:`._sqlite_outcomes`, so :meth:`~MemoryStore.count_outcomes` is index seeks: a decision
+  asks for one count per history window, and a ``count(*)`` over the window would cost as
+  much as the window holds. Writers of one key lock its ``outcome_keys`` row first
+  (``INSERT ... ON CONFLICT DO UPDATE``, or ``SELECT ... FOR UPDATE``) so ranks stay
+  consecutive.
 - :meth:`~MemoryStore.add` runs ``INSERT ... ON CONFLICT (scope, content_hash) DO NOTHING``
   and ``UPDATE memory_scopes SET cursor = cursor + 1 ... RETURNING cursor`` in one
   transaction, storing the returned value as the row's ``seq``. The row lock on the scope row
@@ -124,7 +129,12 @@ class MemoryStore(Protocol):
     def count_outcomes(
         self, action: str, *, since: float, target: str | None = None
     ) -> dict[str, int]:
-        """Outcomes of ``action`` at or after ``since`` per status (``target``: only those)."""
+        """Outcomes of ``action`` at or after ``since`` per status (``target``: only those).
+
+        Called for every decision whose rules use a history window: it must cost O(log n) of
+        the outcomes stored, never a walk over the window (the stores here bisect sorted times
+        or seek ranked indexes).
+        """
         ...
 
     def prune_outcomes(self, *, before: float) -> int:
