@@ -7,10 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from openai_trigger_bot import Bot, BotSettings, action
 from openai_trigger_bot.actions import Action
 from openai_trigger_bot.testing import ScriptedResponses
+
+# No test depends on the machine's speed: hypothesis's default 200 ms per-example deadline
+# fails on a loaded machine, so it is off for every property test (speed lives in benchmarks/).
+settings.register_profile("no-deadline", deadline=None)
+settings.load_profile("no-deadline")
 
 
 @dataclass

@@ -30,3 +30,9 @@ def test_ruff_lint_and_format() -> None:
         [*ruff, "format", "--no-cache", "--check", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_hypothesis_never_times_examples() -> None:
+    from hypothesis import settings
+
+    assert settings().deadline is None  # the profile tests/conftest.py loads (issue 8 item 10)
