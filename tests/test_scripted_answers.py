@@ -117,8 +117,21 @@ def _ask(client: openai.OpenAI, **body: Any) -> Response:
     return client.responses.create(model="gpt-5.2", **body)
 
 
-def test_reasoning_encrypted_content_only_when_include_asks() -> None:
-    scripted = ScriptedResponses([[reasoning("r"), message("a")], [reasoning("r"), message("b")]])
+def test_reasoning_carries_encrypted_content_by_default() -> None:
+    """The SDK 3.57 ``ResponseReasoningItem``: "populated by default for reasoning items
+    returned by POST /v1/responses"."""
+    scripted = ScriptedResponses([[reasoning("r"), message("a")]])
+    plain = _ask(scripted.client(), input="hi")
+    rs = plain.output[0]
+    assert isinstance(rs, ResponseReasoningItem)
+    assert rs.encrypted_content  # an opaque, non-empty value, without asking
+
+
+def test_reasoning_encrypted_content_only_when_include_asks_if_so_configured() -> None:
+    scripted = ScriptedResponses(
+        [[reasoning("r"), message("a")], [reasoning("r"), message("b")]],
+        encrypted_reasoning="when_included",
+    )
     client = scripted.client()
     plain = _ask(client, input="hi")
     asked = _ask(client, input="hi", include=["reasoning.encrypted_content"])
@@ -127,6 +140,8 @@ def test_reasoning_encrypted_content_only_when_include_asks() -> None:
     assert isinstance(asked_rs, ResponseReasoningItem)
     assert plain_rs.encrypted_content is None
     assert asked_rs.encrypted_content  # an opaque, non-empty value
+    with pytest.raises(ValueError, match="encrypted_reasoning"):
+        ScriptedResponses([], encrypted_reasoning="sometimes")  # type: ignore[arg-type]
 
 
 def test_usage_grows_with_the_chained_context() -> None:

@@ -5,9 +5,12 @@
   over by ``previous_response_id``; instructions are not), and the new input. Tokens are
   estimated from JSON size (4 bytes a token, at least 1), so a run's later rounds report more
   input tokens than its first, as on the real API.
-- **Reasoning state only when asked.** ``reasoning`` items carry ``encrypted_content`` only
-  when the request's ``include`` lists ``reasoning.encrypted_content`` (what stateless mode
-  needs to send reasoning back); otherwise it is removed.
+- **Reasoning state.** ``reasoning`` items carry ``encrypted_content`` (what a stateless client
+  needs to send reasoning back): by default always, as the openai SDK 3.57 documents the API
+  now does ("populated by default for reasoning items returned by ``POST /v1/responses``",
+  ``ResponseReasoningItem.encrypted_content``); or, as the API documented before and ``include``
+  still selects, only when the request's ``include`` lists ``reasoning.encrypted_content``
+  (otherwise it is removed).
 """
 
 from __future__ import annotations
@@ -60,12 +63,15 @@ class ContextUsage:
             )
 
 
-def reasoning_as_asked(output: Sequence[Mapping[str, Any]], include: Any) -> list[dict[str, Any]]:
-    """The output items with ``encrypted_content`` on reasoning items only if ``include`` asks.
+def reasoning_as_asked(
+    output: Sequence[Mapping[str, Any]], include: Any, *, always: bool = True
+) -> list[dict[str, Any]]:
+    """The output items with ``encrypted_content`` on reasoning items: on every one when
+    ``always``, else only if ``include`` asks for it.
 
-    A reasoning item without one gets a stable opaque value (base64 of its id) when asked.
+    A reasoning item without one gets a stable opaque value (base64 of its id).
     """
-    asked = isinstance(include, list) and ENCRYPTED_REASONING in include
+    asked = always or (isinstance(include, list) and ENCRYPTED_REASONING in include)
     items: list[dict[str, Any]] = []
     for raw in output:
         item = dict(raw)

@@ -111,8 +111,10 @@ def refusal(text: str = "I'm sorry, but I can't help with that.") -> dict[str, A
 def reasoning(summary: str = "", *, encrypted_content: str | None = None) -> dict[str, Any]:
     """A ``reasoning`` output item, as a reasoning model returns it.
 
-    The scripted API adds ``encrypted_content`` when the request's ``include`` asks for
-    ``reasoning.encrypted_content`` and removes it otherwise (see ``ScriptedResponses``).
+    The scripted API adds ``encrypted_content`` (an opaque value) when the item has none, as
+    the API does by default; with ``ScriptedResponses(encrypted_reasoning="when_included")``
+    only when the request's ``include`` asks for ``reasoning.encrypted_content``, and removes
+    it otherwise.
 
     Args:
         summary: The reasoning summary text (no summary part when empty).

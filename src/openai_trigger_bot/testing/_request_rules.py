@@ -4,7 +4,8 @@ Each check cites its source (keys as in ``openai_trigger_bot._api_rules.limits``
 Structured Outputs "Supported schemas", ``[FN]`` function tools, ``[EMB]`` embeddings, ``[ERR]``
 the API's error texts, ``[SDK]`` the docstrings of the openai SDK 3.57 request types, generated
 from the API's spec). The shape of the body (keys and value types) is checked first, against
-the SDK's types (:mod:`._request_shape`). Messages follow the API's own where they are known.
+the SDK's types (:mod:`._request_shape`); reasoning items sent back last
+(:mod:`._replay_rules`). Messages follow the API's own where they are known.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .._api_rules import (
     token_bound,
     tool_name_problem,
 )
+from ._replay_rules import IssuedItems
 from ._request_shape import ApiError, sdk_shape_error
 
 __all__ = ["ApiError", "embeddings_request_error", "responses_request_error"]
@@ -34,13 +36,17 @@ _SAFETY_IDENTIFIER_CHARS = 128
 
 
 def responses_request_error(
-    body: dict[str, Any], stored: Mapping[str, Sequence[str]]
+    body: dict[str, Any],
+    stored: Mapping[str, Sequence[str]],
+    issued: IssuedItems | None = None,
 ) -> ApiError | None:
     """Why the real API would refuse this ``POST /responses`` body, or ``None``.
 
     Args:
         body: The decoded JSON body.
         stored: Each stored response's id and the call ids of its function calls.
+        issued: The output items answered so far, to check reasoning items sent back
+            (:mod:`._replay_rules`).
     """
     return (
         sdk_shape_error("responses", body)
@@ -49,6 +55,7 @@ def responses_request_error(
         or _text_format(body)
         or _tool_choice(body)
         or _chaining(body, stored)
+        or (issued.error(body) if issued is not None else None)
     )
 
 

@@ -18,8 +18,10 @@ when the API would refuse it: body keys and value types against the openai SDK's
 types; function tools' names and strict JSON schemas (``openai_trigger_bot._api_rules``);
 ``prompt_cache_key`` length, ``max_output_tokens`` minimum; chaining with
 ``previous_response_id`` only from a stored response, every function call answered by exactly
-its ``function_call_output``; the embeddings limits (inputs, tokens per input and per
-request). See ``docs/testing.md`` ("As strict as the real API") for the rules and sources.
+its ``function_call_output``; reasoning items sent back as a stateless client must (with their
+``encrypted_content``, beside the items they pair with); the embeddings limits (inputs, tokens
+per input and per request). See ``docs/testing.md`` ("As strict as the real API") for the
+rules and sources.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import httpx2
 import numpy as np
@@ -39,6 +41,7 @@ from ..memory.embedders import HashingEmbedder
 from ..memory.records import FloatMatrix
 from ._answers import ContextUsage, reasoning_as_asked
 from ._builders import response_body
+from ._replay_rules import IssuedItems
 from ._request_rules import embeddings_request_error, responses_request_error
 
 __all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
@@ -71,6 +74,10 @@ class ScriptedResponses:
         model: The model name echoed in generated responses.
         cached_tokens: Cached input tokens to report when a request repeats an earlier
             ``prompt_cache_key`` (simulates prompt caching).
+        encrypted_reasoning: ``"always"`` (default): every ``reasoning`` item answered carries
+            ``encrypted_content``, as the openai SDK 3.57 documents the API does by default;
+            ``"when_included"``: only when the request's ``include`` lists
+            ``reasoning.encrypted_content`` (the API's earlier documented behaviour).
 
     Attributes:
         requests: The decoded JSON body of every request, in order.
@@ -85,11 +92,18 @@ class ScriptedResponses:
         *,
         model: str = "gpt-5.2",
         cached_tokens: int = 96,
+        encrypted_reasoning: Literal["always", "when_included"] = "always",
     ) -> None:
+        if encrypted_reasoning not in ("always", "when_included"):
+            raise ValueError(
+                f"encrypted_reasoning {encrypted_reasoning!r}: always or when_included"
+            )
         self._callable = script if callable(script) else None
         self._steps: list[ScriptStep] = [] if callable(script) else list(script)
         self._model = model
         self._cached_tokens = cached_tokens
+        self._encrypted_always = encrypted_reasoning == "always"
+        self._issued = IssuedItems()  # every output item answered, to check what comes back
         self._lock = threading.Lock()
         self._stored: dict[str, tuple[str, ...]] = {}  # response id -> its function call ids
         self._cache_keys: set[str] = set()
@@ -143,7 +157,7 @@ class ScriptedResponses:
         with self._lock:
             self.requests.append(body)
             self.request_bytes.append(len(raw))
-            refusal = responses_request_error(body, self._stored)
+            refusal = responses_request_error(body, self._stored, self._issued)
             if refusal is not None:
                 return refusal.response()
             if self._callable is not None:
@@ -171,7 +185,7 @@ class ScriptedResponses:
                 hit = key is not None and key in self._cache_keys
                 if key is not None:
                     self._cache_keys.add(key)
-            items = reasoning_as_asked(step, body.get("include"))
+            items = reasoning_as_asked(step, body.get("include"), always=self._encrypted_always)
             input_tokens, output_tokens = self._usage.usage(body, items)
             data = response_body(
                 items,
@@ -181,7 +195,11 @@ class ScriptedResponses:
                 cached_tokens=min(self._cached_tokens, input_tokens) if hit else 0,
                 output_tokens=output_tokens,
             )
-        if body.get("store", True):
+            data["store"] = bool(body.get("store", True))
+        stored = bool(body.get("store", True))
+        with self._lock:
+            self._issued.add(data.get("output"), stored=stored)
+        if stored:
             output = data.get("output")
             calls = tuple(
                 str(i.get("call_id"))
