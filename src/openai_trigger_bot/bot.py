@@ -15,6 +15,7 @@ import openai
 
 from ._cache_key import default_cache_key
 from ._json import dumps
+from ._run.context import stateless_include
 from ._run.loop import RunSpec, run_loop
 from ._run.prompt import build_input, build_instructions
 from ._run.sync import run_sync
@@ -322,7 +323,11 @@ class Bot:
         *,
         model: str | None = None,
     ) -> dict[str, Any]:
-        """The stable request fields of a run: model, instructions, tools, settings."""
+        """The stable request fields of a run: model, instructions, tools, settings.
+
+        With ``BotSettings(store=False)``: ``store: false`` and ``include`` asks for the
+        reasoning items' ``encrypted_content`` (see :mod:`openai_trigger_bot._run.context`).
+        """
         s = self.settings
         body: dict[str, Any] = {
             "model": model or s.model,
@@ -330,7 +335,7 @@ class Bot:
             "tools": [a.tool for a in allowed.values()],
             "tool_choice": "auto",
             "parallel_tool_calls": s.parallel_tool_calls,
-            "store": True,
+            "store": s.store,
             "prompt_cache_key": cache_key,
         }
         if s.temperature is not None:
@@ -340,6 +345,8 @@ class Bot:
         if s.reasoning_effort is not None:
             body["reasoning"] = {"effort": s.reasoning_effort}
         body.update(s.extra_body)
+        if not s.store:
+            body["include"] = stateless_include(s.extra_body.get("include"))
         return body
 
     def _compile(self, trig: Trigger) -> _Compiled:

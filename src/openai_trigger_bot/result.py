@@ -143,7 +143,8 @@ class RunResult(BaseModel):
             messages and refusals are never part of it.
         last_response_id: The id of the last response. After ``approval_required``, a budget,
             ``incomplete`` or ``refused`` that response may hold function calls nobody answered:
-            a request chaining from it as is gets a 400 from the API.
+            a request chaining from it as is gets a 400 from the API. In stateless mode
+            (``BotSettings(store=False)``) the response was not stored: nothing can chain from it.
         incomplete_reason: For ``status == "incomplete"``: why the API stopped the response.
         refusal: For ``status == "refused"``: the model's refusal text.
     """

@@ -15,6 +15,9 @@ __all__ = ["MIN_OUTPUT_TOKENS", "BotSettings"]
 #: The API's minimum for ``max_output_tokens`` (a lower value is a 400, integer_below_min_value).
 MIN_OUTPUT_TOKENS = 16
 
+#: Request fields that say where a run's context lives: the runner sets them, never extra_body.
+_CONTEXT_KEYS = ("store", "previous_response_id", "conversation")
+
 
 class BotSettings(BaseModel):
     """How a bot talks to the model and how far a run may go.
@@ -37,11 +40,21 @@ class BotSettings(BaseModel):
         max_output_tokens: Output token cap per model call (at least 16, the API's minimum).
         reasoning_effort: Reasoning effort for reasoning models: any value of the installed
             OpenAI SDK's ``ReasoningEffort``.
-        extra_body: More request fields, sent as given on every model call.
+        store: ``True`` (default): responses are stored and every round chains from the last
+            one with ``previous_response_id``, sending only the new tool outputs. ``False``:
+            stateless mode, for organisations with zero data retention: nothing is stored,
+            no request names a previous response, and every round resends the whole run so
+            far (the first input, every earlier output item, reasoning items with their
+            ``encrypted_content`` included, and the tool outputs); requests ask for
+            ``include: ["reasoning.encrypted_content"]``.
+        extra_body: More request fields, sent as given on every model call (``include``
+            values are added to the runner's own).
 
     Raises:
-        ConfigurationError: A ``prompt_cache_key`` over 64 characters, or a
-            ``prompt_cache_key`` / ``max_output_tokens`` in ``extra_body`` the API would refuse.
+        ConfigurationError: A ``prompt_cache_key`` over 64 characters; a ``prompt_cache_key``
+            / ``max_output_tokens`` in ``extra_body`` the API would refuse; or ``store``,
+            ``previous_response_id`` or ``conversation`` in ``extra_body`` (the runner keeps
+            the run's context itself: use ``store``).
         pydantic.ValidationError: A value of the wrong type or out of range.
     """
 
@@ -57,12 +70,27 @@ class BotSettings(BaseModel):
     temperature: float | None = None
     max_output_tokens: int | None = Field(None, ge=MIN_OUTPUT_TOKENS)
     reasoning_effort: ReasoningEffort = None
+    store: bool = True
     extra_body: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _api_limits(self) -> BotSettings:
         check_cache_key(self.prompt_cache_key, "BotSettings.prompt_cache_key")
         extra = self.extra_body
+        for key in _CONTEXT_KEYS:
+            if key in extra:
+                raise ConfigurationError(
+                    f"BotSettings.extra_body[{key!r}]: the runner keeps a run's context itself "
+                    "(chained with previous_response_id, or resent in full with "
+                    "BotSettings(store=False)); set BotSettings.store instead"
+                )
+        include = extra.get("include")
+        if include is not None and (
+            not isinstance(include, list) or not all(isinstance(v, str) for v in include)
+        ):
+            raise ConfigurationError(
+                f"BotSettings.extra_body['include'] is {include!r}; the API needs a list of strings"
+            )
         if "prompt_cache_key" in extra:
             check_cache_key(extra["prompt_cache_key"], "BotSettings.extra_body['prompt_cache_key']")
         if "max_output_tokens" in extra:

@@ -1,11 +1,13 @@
 """The one core loop: model call → validate → execute → chain, within budgets.
 
 Both ``Bot.run`` (sync) and ``Bot.arun`` (async) drive this coroutine. Each round after the
-first sends only the new ``function_call_output`` items on top of ``previous_response_id``;
-instructions and tools are resent because the API does not carry them over (they are identical
-every round, so they hit the prompt cache). A budget that runs out ends the run with a status,
-never an exception; API failures end it with status ``error`` and keep every record. Only the
-calls of a ``completed`` response without a refusal run (see ``model_call``).
+first sends only the new ``function_call_output`` items on top of ``previous_response_id``, or,
+in stateless mode (``store: false`` in the request body), the whole run so far (see
+``context``); instructions and tools are resent because the API does not carry them over
+(they are identical every round, so they hit the prompt cache). A budget that runs out ends
+the run with a status, never an exception; API failures end it with status ``error`` and keep
+every record. Only the calls of a ``completed`` response without a refusal run (see
+``model_call``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .calls import (
     skipped,
     validate,
 )
+from .context import Chained, Context, Stateless
 from .model_call import call_model, response_outcome, unrun_events
 
 __all__ = ["RunSpec", "run_loop"]
@@ -49,7 +52,8 @@ class RunSpec:
         bot: The bot's name.
         trigger: The trigger's name.
         model: The Responses backend.
-        base_body: The stable part of every request (model, instructions, tools, ...).
+        base_body: The stable part of every request (model, instructions, tools, ...). With
+            ``store: false`` the run is stateless: every round resends the run so far.
         first_input: The first round's input items.
         allowed: The actions offered to this trigger, by name.
         known: Whether a name is any action of the bot.
@@ -131,6 +135,8 @@ async def run_loop(spec: RunSpec) -> RunResult:
     remembering = spec.memory is not None and spec.memory_request is not None
     if remembering:
         input_items = await _with_memories(spec)
+    stateless = spec.base_body.get("store") is False
+    context: Context = Stateless(input_items) if stateless else Chained(input_items)
     status: RunStatus
     error: str | None = None
     incomplete_reason: str | None = None
@@ -143,10 +149,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
         if remaining is not None and remaining <= 0:
             status = "deadline"
             break
-        body = dict(spec.base_body)
-        if state.last_response_id is not None:
-            body["previous_response_id"] = state.last_response_id
-        body["input"] = input_items
+        body = context.request(spec.base_body)
         response, error, timed_out = await call_model(
             spec.model, spec.clock, state.model_calls, body, remaining
         )
@@ -172,7 +175,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
         if stop is not None:
             status = stop
             break
-        input_items = [r.output_item for r in results]
+        context.advance(response, [r.output_item for r in results])
     state.scrubbed()
     result = RunResult(
         run_id=spec.run_id,
