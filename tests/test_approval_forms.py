@@ -160,3 +160,15 @@ def test_none_still_defers() -> None:
     assert ran == []
     assert events[0].status == "approval_required"
     assert status == "approval_required"
+
+
+def test_a_two_argument_handler_with_a_default_gets_the_proposal_and_the_decision() -> None:
+    got: list[tuple[type, type]] = []
+
+    def handler(proposal: ProposedAction, decision: Decision | None = None) -> bool:
+        got.append((type(proposal), type(decision)))
+        return False
+
+    events, _, _ = run_with(handler)
+    assert got == [(ProposedAction, Decision)]
+    assert events[0].status == "denied"

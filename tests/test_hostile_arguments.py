@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from openai_trigger_bot import Bot, BotSettings, action
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
@@ -100,4 +101,88 @@ def test_a_non_finite_number_never_reaches_an_action(number: str) -> None:
     assert ran == []
     assert result.events[0].status == "invalid"
     assert result.events[0].error == "arguments hold an unreadable value"
+    json.loads(result.model_dump_json())
+
+
+class Node(BaseModel):
+    name: str
+    kids: list[Node]
+
+
+@action
+def plant(tree: Node) -> str:
+    """Plant a tree.
+
+    Args:
+        tree: The tree.
+    """
+    ran.append("planted")
+    return "planted"
+
+
+@action
+def grow(levels: int) -> Any:
+    """Grow a nested value.
+
+    Args:
+        levels: How deep.
+    """
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = [value]
+    ran.append(levels)
+    return value
+
+
+def nested(levels: int) -> dict[str, Any]:
+    tree: dict[str, Any] = {"name": "leaf", "kids": []}
+    for i in range(levels):
+        tree = {"name": f"n{i}", "kids": [tree]}
+    return tree
+
+
+def test_arguments_nested_past_the_limit_are_invalid_and_every_record_stays_serialisable() -> None:
+    ran.clear()
+    scripted = ScriptedResponses(
+        [
+            [
+                function_call("plant", {"tree": nested(300)}),
+                function_call("plant", {"tree": nested(5)}),
+            ],
+            [message("done")],
+        ]
+    )
+    bot = Bot(name="b", client=scripted.client(), settings=BotSettings())
+    bot.register_actions(plant)
+
+    @bot.trigger("t", prompt="p", hidden_actions=[plant])
+    def t() -> dict[str, str]:
+        return {}
+
+    result = bot.run(t())
+    assert [e.status for e in result.events] == ["invalid", "executed"]
+    assert result.events[0].error == "arguments nest too deeply"
+    assert ran == ["planted"]
+    json.loads(result.model_dump_json())
+
+
+def test_an_output_nested_past_the_limit_is_a_tool_error_and_the_run_stays_serialisable() -> None:
+    ran.clear()
+    scripted = ScriptedResponses(
+        [
+            [function_call("grow", {"levels": 100}), function_call("grow", {"levels": 3})],
+            [message("done")],
+        ]
+    )
+    bot = Bot(name="b", client=scripted.client(), settings=BotSettings())
+    bot.register_actions(grow)
+
+    @bot.trigger("t", prompt="p", hidden_actions=[grow])
+    def t() -> dict[str, str]:
+        return {}
+
+    result = bot.run(t())
+    assert [e.status for e in result.events] == ["tool_error", "executed"]
+    assert "nests deeper than 64 levels" in (result.events[0].error or "")
+    assert result.events[1].output == [[["leaf"]]]
     json.loads(result.model_dump_json())

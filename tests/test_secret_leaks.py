@@ -227,3 +227,87 @@ def test_a_secret_learned_in_a_later_round_is_scrubbed_from_earlier_records() ->
 def test_leaves_walks_nested_values_and_stays_bounded() -> None:
     assert sorted(leaves({"a": ["x", {"b": 12}], "c": (True, None, 1.5)})) == ["1.5", "12", "x"]
     assert sum(1 for _ in leaves([["v"] * 100] * 1000)) == 10_000
+
+
+def test_a_secret_parameters_default_is_never_published_in_the_tool_schema() -> None:
+    @action(secret=["api_key"])
+    def call_api(query: str, api_key: str = PASSWORD, limit: int = 7) -> str:
+        """Call the API.
+
+        Args:
+            query: What to ask.
+            api_key: The key.
+            limit: How many.
+        """
+        return "ok"
+
+    tool = call_api.tool
+    assert "Defaults to 7" in json.dumps(tool)  # other defaults are still shown
+    result, emitted = run(
+        [[function_call("call_api", {"query": "q", "api_key": None})]], [call_api]
+    )
+    assert [e.status for e in result.events] == ["executed"]
+    assert_absent(PASSWORD, json.dumps(tool) + emitted)
+
+
+def test_a_repr_that_escapes_the_quote_inside_a_secret_is_scrubbed() -> None:
+    secret = "it's-Sekr3t-välue"
+
+    @action(secret=["password"])
+    def login(user: str, password: str) -> str:
+        """Log in.
+
+        Args:
+            user: Who.
+            password: The password.
+        """
+        raise KeyError(f'no "user" for {password}')  # KeyError's str() is a repr: \' inside
+
+    result, emitted = run([[function_call("login", {"user": "bob", "password": secret})]], [login])
+    assert result.events[0].status == "tool_error"
+    assert "Sekr3t" not in emitted
+    assert_absent(secret, emitted)
+
+
+def test_bytes_and_url_forms_are_scrubbed() -> None:
+    @action(secret=["password"])
+    def login(password: str) -> str:
+        """Log in.
+
+        Args:
+            password: The password.
+        """
+        from urllib.parse import quote_plus
+
+        raise RuntimeError(f"body={password.encode()!r} url=https://x/?pw={quote_plus(password)}")
+
+    result, emitted = run([[function_call("login", {"password": PASSWORD})]], [login])
+    error = result.events[0].error or ""
+    assert error.count(REDACTED) == 2, error
+    assert_absent(PASSWORD, emitted)
+
+
+def test_a_long_validator_message_is_scrubbed_before_it_is_cut() -> None:
+    from typing import Annotated
+
+    from pydantic import AfterValidator
+
+    secret = "ZZZZ-very-long-secret-token-value-ABCDEFGHIJKLMNOP"
+
+    def revoked(value: str) -> str:
+        raise ValueError(
+            "the identity provider rejected the token: revoked or expired " * 2 + value
+        )
+
+    @action(secret=["token"])
+    def use(token: Annotated[str, AfterValidator(revoked)]) -> str:
+        """Use a token.
+
+        Args:
+            token: The token.
+        """
+        return "x"
+
+    result, emitted = run([[function_call("use", {"token": secret})]], [use])
+    assert result.events[0].status == "invalid"
+    assert "ZZZZ" not in emitted  # not even a prefix of it survives the cut

@@ -161,8 +161,8 @@ def function_schema(
         text = prop.get("description") or doc.params.get(param.name)
         if text:
             prop["description"] = param_descriptions[param.name] = text
-        if param.name in defaults:
-            try:
+        if param.name in defaults and param.name not in secret:  # a secret's default is a
+            try:  # secret: never published in the schema the model (and the API) sees
                 prop["default"] = to_jsonable_python(defaults[param.name])
             except Exception:  # a default that is not JSON data is simply not shown
                 prop.pop("default", None)
@@ -343,6 +343,8 @@ def _format_errors(
             text = "unknown field"
         else:
             msg = str(error["msg"])
+            if scrub is not None:  # before cutting: a cut secret could no longer be found
+                msg = scrub(msg)
             text = msg[:1].lower() + msg[1:]
             if len(text) > _MAX_MESSAGE_CHARS:
                 text = text[: _MAX_MESSAGE_CHARS - 3] + "..."

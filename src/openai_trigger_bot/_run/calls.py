@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .._json import UnserialisableOutput, output_text, to_jsonable
+from .._json import MAX_DEPTH, UnserialisableOutput, deeper_than, output_text, to_jsonable
 from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
 from ..governance.decision import Decision, EventStatus, ExecutionEvent
@@ -142,7 +142,7 @@ def _parse(arguments: str) -> Any:
         ValueError: Not JSON (``json.JSONDecodeError``), JSON that Python refuses to decode
             (an integer of more than 4,300 digits), or a string holding a lone surrogate
             (``"\\ud800"`` is valid JSON but not text: it could never be sent back or stored).
-        RecursionError: Nested too deeply.
+        RecursionError: Nested too deeply (deeper than :data:`~.._json.MAX_DEPTH` levels).
 
     ``NaN``, ``Infinity`` and numbers too large for a float (``1e999``) are refused too: they
     are not JSON numbers, and an action must never be called with one.
@@ -150,6 +150,8 @@ def _parse(arguments: str) -> Any:
     if not arguments.strip():
         return {}
     data = json.loads(arguments, parse_constant=_no_constant, parse_float=_finite_float)
+    if deeper_than(data):
+        raise RecursionError(f"the arguments nest deeper than {MAX_DEPTH} levels")
     if _SURROGATE_ESCAPE.search(arguments):  # rare: check precisely only then
         try:
             json.dumps(data, ensure_ascii=False).encode()

@@ -85,11 +85,9 @@ def _takes_request(handler: Callable[..., Any]) -> bool:
         params = inspect.signature(handler).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: assume the two-arg form
         return False
-    positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
+    # Every positional parameter counts, defaults included: ``h(proposal, decision=None)``
+    # is the two-argument form, and must not be handed an ApprovalRequest as ``proposal``.
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
     return len(positional) == 1 and not variadic
 

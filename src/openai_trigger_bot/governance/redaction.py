@@ -13,18 +13,21 @@ Where a value can be found:
   to a secret value is replaced by ``[REDACTED]``, whatever its length; longer secrets are also
   cut out of string leaves that contain them.
 - **Free text** (error messages, outputs sent to the model): every form the value takes in the
-  text we emit is cut out: raw, JSON-escaped with and without ASCII escaping, ``repr``, and
-  each of those escaped once more (a JSON document inside a JSON string, a repr of a dict
-  holding JSON...). Leaves shorter than :data:`MIN_SEARCH_CHARS` are not searched for in free
-  text: cutting "42" out of every message would mangle unrelated text.
+  text we emit is cut out (see :func:`text_forms`): raw, JSON-escaped with and without ASCII
+  escaping, ``repr`` and ``ascii`` in either quoting, a ``bytes`` repr of its UTF-8,
+  URL-encoded, and each escape applied once more (a JSON document inside a JSON string, a repr
+  of a dict holding JSON...). Leaves shorter than :data:`MIN_SEARCH_CHARS` are not searched
+  for in free text: cutting "42" out of every message would mangle unrelated text.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "MIN_SEARCH_CHARS",
@@ -45,20 +48,53 @@ _MAX_LEAVES = 10_000
 """At most this many leaves are read from one secret argument (hostile input stays bounded)."""
 
 
+_BOTH_QUOTES = "'\""
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-f]{4})")
+
+
+def _quoted_repr(text: str, fn: Callable[[str], str]) -> str:
+    # Inside a larger string holding both quote kinds, repr() delimits with ' and escapes
+    # each ' as \': add both kinds, so the delimiter (and the escaping) is always that one.
+    return fn(text + _BOTH_QUOTES)[1:-4]
+
+
 def _escapes() -> tuple[Callable[[str], str], ...]:
+    """How a string is escaped when it is embedded in JSON or Python text."""
     return (
         lambda s: json.dumps(s, ensure_ascii=False)[1:-1],
         lambda s: json.dumps(s)[1:-1],
+        lambda s: _UNICODE_ESCAPE.sub(lambda m: "\\u" + m.group(1).upper(), json.dumps(s)[1:-1]),
         lambda s: repr(s)[1:-1],
+        lambda s: _quoted_repr(s, repr),
+        lambda s: ascii(s)[1:-1],
+        lambda s: _quoted_repr(s, ascii),
+    )
+
+
+def _encodings() -> tuple[Callable[[str], str], ...]:
+    """How a string appears when its bytes are shown: a bytes repr, URL encodings."""
+    return (
+        lambda s: repr(s.encode())[2:-1],
+        lambda s: quote(s, safe=""),
+        lambda s: quote(s),
+        lambda s: quote_plus(s),
     )
 
 
 _ESCAPES = _escapes()
+_ENCODINGS = _encodings()
 
 
 def text_forms(value: str) -> set[str]:
-    """Every form ``value`` takes in text we emit: raw, escaped once and escaped twice."""
+    """Every form ``value`` takes in text we emit.
+
+    Raw; escaped once for JSON (with and without ASCII escaping, lower- or upper-case hex) or
+    Python (``repr`` and ``ascii``, in either quoting); shown as bytes (a ``bytes`` repr) or
+    URL-encoded; and each escape applied once more (JSON inside a JSON string, a repr of a dict
+    that holds JSON...).
+    """
     once = {escape(value) for escape in _ESCAPES} | {value}
+    once |= {encode(value) for encode in _ENCODINGS}
     twice = {escape(form) for form in once for escape in _ESCAPES}
     return once | twice
 
