@@ -67,6 +67,9 @@ class Action(Generic[R]):
         target_from_args: Extracts the affected resource for the policy.
         metadata_from_args: Extracts further facts (a dict) for the policy.
         fail_mode: Overrides the bot's fail mode for this action (``closed`` or ``open``).
+            ``open`` applies to outages only: a failure the model's arguments caused (a rule's
+            condition over budget or failing) still blocks unless the bot's ``fail_modes``
+            names its kind; ``closed`` blocks every failure.
         secret: Parameters whose values never appear in events, decisions, outputs or logs.
     """
 

@@ -64,9 +64,13 @@ class Bot:
             files (loaded now; a broken file raises here). Default: decide by each action's
             declared ``risk`` (``high`` and ``critical`` need approval).
         enforcement: ``enforced`` (default), ``review``, ``advisory`` or ``shadow``.
-        fail_mode: What an evaluator failure does: ``closed`` (default) or ``open``.
+        fail_mode: What an outage of the evaluator does: ``closed`` (default) blocks the
+            call, ``open`` runs it (marked). It never opens a failure the model's arguments
+            caused (a rule's ``when:`` over budget or failing on them): that always blocks,
+            unless ``fail_modes`` names its kind.
         fail_modes: Per failure kind (``timeout``, ``circuit_open``, ...), overriding
-            ``fail_mode``.
+            ``fail_mode``; the only way to let ``over_budget`` or a failing rule condition
+            (``evaluator_error``) run the call. See ``docs/governance.md``, "Fail modes".
         outbox: A durable outbox that reports every governed outcome to a decision service.
         approval_handler: Asked when a decision requires approval, as ``handler(request)``
             with an :class:`~openai_trigger_bot.ApprovalRequest` or ``handler(proposal,

@@ -2,8 +2,8 @@
 
 A costly CEL condition must not hold the run: what can be refused statically is a load error
 with file and line; at run time a condition over its budget is a decision failure
-(``over_budget``) to which the fail mode applies. No test here measures time: the step budget
-is deterministic and the time part runs on an injected clock.
+(``over_budget``) that blocks the call unless ``fail_modes`` names the kind. No test here
+measures time: the step budget is deterministic and the time part runs on an injected clock.
 """
 
 from __future__ import annotations
@@ -259,10 +259,26 @@ def test_a_run_with_the_issue_repro_returns_and_fails_closed() -> None:
     assert ran == []
 
 
+def test_plain_fail_open_still_blocks_an_over_budget_call() -> None:
+    # The model sets the cost (the length of its lists): fail_mode="open" covers outages only,
+    # or padding a list would switch off any deny rule.
+    result = run_bot(fail_mode="open")
+    event = result.events[0]
+    assert (event.status, event.failure, event.decision) == ("blocked", "over_budget", None)
+    assert ran == []
+
+
 @pytest.mark.parametrize(
-    "kwargs", [{"fail_mode": "open"}, {"fail_modes": {"over_budget": "open"}}], ids=str
+    "kwargs",
+    [
+        {"fail_modes": {"over_budget": "open"}},
+        {"fail_mode": "open", "fail_modes": {"over_budget": "open"}},
+    ],
+    ids=str,
 )
-def test_fail_open_executes_an_over_budget_call_and_marks_it(kwargs: dict[str, Any]) -> None:
+def test_naming_over_budget_in_fail_modes_executes_the_call_and_marks_it(
+    kwargs: dict[str, Any],
+) -> None:
     result = run_bot(**kwargs)
     event = result.events[0]
     assert (event.status, event.failure) == ("executed", "over_budget")

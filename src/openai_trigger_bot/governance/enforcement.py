@@ -33,10 +33,17 @@ block     execute   block     block              block
 An unknown recommendation or mode is the ``block`` level, so it never proceeds outside
 ``shadow``. An unknown enforcement mode (a configuration mistake that slipped through) blocks
 everything; an unknown fail mode fails closed.
+
+When the evaluator fails instead of deciding, :func:`fail_mode_for` picks the fail mode and
+:func:`outcome_for_failure` maps it to an outcome. An outage follows the action's, the kind's or
+the bot's fail mode; a failure the proposal's arguments caused (a rule's condition failing on
+them, see ``EvaluatorError.caused_by_arguments``) blocks unless its kind is named ``open`` in
+``fail_modes``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from .decision import Decision, Outcome
@@ -46,6 +53,7 @@ __all__ = [
     "CAUTION",
     "PROCEED",
     "REVIEW",
+    "fail_mode_for",
     "outcome_for",
     "outcome_for_failure",
     "outcome_for_level",
@@ -110,6 +118,39 @@ def outcome_for(decision: Decision, enforcement: str = "enforced") -> Outcome:
         recommendation or mode, except under ``shadow``.
     """
     return outcome_for_level(restrictiveness(decision), enforcement)
+
+
+def fail_mode_for(
+    failure: str,
+    *,
+    caused_by_arguments: bool,
+    action: str | None = None,
+    per_kind: Mapping[str, str] | None = None,
+    default: str = "closed",
+) -> str:
+    """The fail mode for one evaluator failure.
+
+    Args:
+        failure: The failure kind (``timeout``, ``over_budget``, ``evaluator_error``...).
+        caused_by_arguments: The proposal's arguments caused the failure (a rule's condition
+            failed on them) rather than an outage.
+        action: The action's own fail mode (``@action(fail_mode=...)``), if it has one.
+        per_kind: The bot's ``fail_modes`` (failure kind → fail mode).
+        default: The bot's ``fail_mode``.
+
+    Returns:
+        For an outage: the action's fail mode, else the kind's, else ``default``. For a failure
+        the arguments caused: ``open`` only when ``per_kind`` names this kind ``open`` and the
+        action does not say ``closed``; otherwise ``closed``, whatever ``default`` and the
+        action say. The model chooses its arguments, so a blanket ``open`` would let it turn a
+        deny rule into an allow by making the rule's condition fail.
+    """
+    kinds = per_kind or {}
+    if caused_by_arguments:
+        if action == "closed":
+            return "closed"
+        return kinds.get(failure, "closed")
+    return action or kinds.get(failure, default)
 
 
 def outcome_for_failure(fail_mode: str = "closed", enforcement: str = "enforced") -> Outcome:

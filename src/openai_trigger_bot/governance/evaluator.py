@@ -9,6 +9,8 @@ services). :func:`evaluate` drives both kinds; the wrappers here accept both kin
   restrictive decision. If any of them fails, the composition fails: "most restrictive of
   several" cannot be claimed without all of them.
 - :class:`Fallback`: asks the primary; if it raises, asks the secondary (remote, else local).
+  A failure the proposal's arguments caused (a rule's condition failing on them) is not an
+  outage and does not fall back: it propagates, so the gate blocks the call.
 - :class:`~openai_trigger_bot.governance.shadow.Shadow` (in its own module): enforces the live
   evaluator's decision and records where a candidate policy would have decided differently.
 - :class:`StaticEvaluator`: always the same decision (or error), for tests.
@@ -26,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..exceptions import UsageError
 from .decision import Decision, ProposedAction
 from .enforcement import restrictiveness
-from .errors import MalformedDecisionError
+from .errors import EvaluatorError, MalformedDecisionError
 
 __all__ = [
     "Fallback",
@@ -182,7 +184,10 @@ class Fallback:
     """Asks ``primary``; when it raises, asks ``secondary`` instead.
 
     A decision is never a failure, even a restrictive or unknown one: only exceptions fall back.
-    Cancellation is not caught.
+    Cancellation is not caught, and neither is an error the proposal's arguments caused
+    (``EvaluatorError.caused_by_arguments``: the primary's rule failed on *these* arguments):
+    falling back then would let the model choose the evaluator by making a rule fail, so the
+    error propagates and the gate blocks the call (see ``fail_modes``).
 
     Args:
         primary: The preferred evaluator (for example a remote decision service).
@@ -212,11 +217,14 @@ class Fallback:
         """The primary's decision, or the secondary's if the primary raised.
 
         Raises:
+            EvaluatorError: The primary failed because of the proposal's arguments.
             Exception: Whatever the secondary raised, when both failed.
         """
         try:
             return await evaluate(self.primary, proposal)
         except Exception as exc:
+            if isinstance(exc, EvaluatorError) and exc.caused_by_arguments:
+                raise
             self.fallbacks += 1
             if self.on_fallback is not None:
                 self.on_fallback(exc)

@@ -2,9 +2,11 @@
 
 Validation happens before (``_run/calls.py``); execution and recording after. Everything here is
 decided without I/O except the evaluator and the approval handler it calls. Evaluator failures
-become outcomes through ``fail_mode`` (per action, else per bot) and are recorded by kind;
-configuration mistakes (an extractor that raises on valid arguments) become ``tool_error``,
-never a silent allow.
+are recorded by kind and become outcomes through the fail mode
+(:func:`~.enforcement.fail_mode_for`): an outage follows ``fail_mode`` (per action, else per
+kind, else per bot); a failure the arguments caused (a rule's condition failing on this
+proposal) blocks unless ``fail_modes`` names its kind ``open``. Configuration mistakes (an
+extractor that raises on valid arguments) become ``tool_error``, never a silent allow.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .decision import (
     idempotency_key,
 )
 from .defaults import RiskTierEvaluator
-from .enforcement import outcome_for, outcome_for_failure
+from .enforcement import fail_mode_for, outcome_for, outcome_for_failure
 from .errors import EvaluatorError, MalformedDecisionError
 from .evaluator import PolicyEvaluator, checked_decision, evaluate
 from .outbox import OutcomeOutbox
@@ -73,11 +75,17 @@ class Governance:
             :class:`~openai_trigger_bot.governance.defaults.RiskTierEvaluator`).
         enforcement: ``enforced`` (default), ``review``, ``advisory`` or ``shadow`` (see
             :mod:`~openai_trigger_bot.governance.enforcement`).
-        fail_mode: What an evaluator failure does: ``closed`` (default) blocks, ``open``
-            executes and marks the event. An action's own ``fail_mode`` wins.
-        fail_modes: Per failure kind (``timeout``, ``transport_error``, ``http_error``,
-            ``malformed``, ``circuit_open``, ``no_decision``, ``evaluator_error``,
-            ``over_budget``), overriding ``fail_mode`` (but not an action's own).
+        fail_mode: What an outage does: ``closed`` (default) blocks, ``open`` executes and
+            marks the event. An action's own ``fail_mode`` wins. Outages are the remote kinds
+            (``timeout``, ``transport_error``, ``http_error``, ``malformed``,
+            ``circuit_open``, ``no_decision``) and an evaluator that raised anything but a
+            rule-condition error (``evaluator_error``). It never opens a failure the model's
+            arguments caused: a rule's ``when:`` failing on them (``over_budget``, or
+            ``evaluator_error`` from a ``RuleEvaluationError``) always blocks...
+        fail_modes: Per failure kind, overriding ``fail_mode`` (but not an action's own).
+            ...unless named here: ``{"over_budget": "open"}`` lets an over-budget condition
+            run the call (and ``{"evaluator_error": "open"}`` a failing one); an action's own
+            ``fail_mode="closed"`` still blocks it.
         approval_handler: Asked when approval is required; none means the run suspends.
         on_decision: Called with the final event of every governed call.
         history: Where outcomes are recorded for ``history`` conditions (default: the
@@ -266,8 +274,15 @@ async def _verdict(
     if isinstance(answer, BaseException):
         if not isinstance(answer, Exception):  # cancellation and exits are not outcomes
             raise answer
-        failure = answer.failure if isinstance(answer, EvaluatorError) else "evaluator_error"
-        fail_mode = valid.action.fail_mode or gov.fail_modes.get(failure, gov.fail_mode)
+        known = answer if isinstance(answer, EvaluatorError) else None
+        failure = known.failure if known else "evaluator_error"
+        fail_mode = fail_mode_for(
+            failure,
+            caused_by_arguments=known is not None and known.caused_by_arguments is True,
+            action=valid.action.fail_mode,
+            per_kind=gov.fail_modes,
+            default=gov.fail_mode,
+        )
         outcome = outcome_for_failure(fail_mode, gov.enforcement)
         error = f"{failure}: {type(answer).__name__}: {answer}"[:300]
         if outcome == "execute":

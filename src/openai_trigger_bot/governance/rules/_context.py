@@ -20,7 +20,7 @@ from typing import Any
 import cel
 
 from ..decision import ProposedAction
-from ..errors import ConditionBudgetError, RuleEvaluationError
+from ..errors import ConditionBudgetError, EvaluatorError, RuleEvaluationError
 from ._cel_scan import STEP_FUNCTION
 from .budget import ConditionBudget, Meter
 from .cel import describe_failure
@@ -122,11 +122,17 @@ class ConditionScope:
             if rule.window is not None:
                 target = self._proposal.target if rule.per_target else None
                 counts = empty_counts()
-                counts.update(
-                    self._history.counts(
-                        self._proposal.action, since=self.now() - rule.window, target=target
+                try:
+                    counts.update(
+                        self._history.counts(
+                            self._proposal.action, since=self.now() - rule.window, target=target
+                        )
                     )
-                )
+                except Exception as exc:  # the store's outage, not the arguments' doing
+                    raise EvaluatorError(
+                        f"{rule.path}:{rule.line}: rule {rule.id!r}: the outcome history is "
+                        f"unavailable ({type(exc).__name__}: {str(exc)[:120]})"
+                    ) from exc
                 values = {**values, "history": counts}
             context = cel.Context(variables=values, functions={STEP_FUNCTION: self._step})
             self._contexts[key] = context
@@ -137,6 +143,7 @@ class ConditionScope:
 
         Raises:
             RuleEvaluationError: The condition failed or did not give a boolean.
+            EvaluatorError: The history store failed while counting (an outage).
         """
         condition = rule.condition
         if condition is None:
@@ -150,6 +157,8 @@ class ConditionScope:
                     meter = self._meter = Meter(self._budget or ConditionBudget())
                 meter.start(condition.loops)
             result = condition.program.execute(context)
+        except EvaluatorError:
+            raise  # the history store failed (an outage): not the condition's failure
         except Exception as exc:
             if meter is not None and meter.exceeded is not None:
                 raise self._over_budget(rule, meter) from exc

@@ -21,7 +21,8 @@ here). Comprehensions are CEL's only loops, so the bound is on them:
   made slow by large data, and for many costly rules; measured at every step);
 - past either, the evaluation stops: the rule raises
   :class:`~openai_trigger_bot.governance.errors.ConditionBudgetError`, failure kind
-  ``over_budget``, and the gate applies the fail mode (``closed``: the call is blocked).
+  ``over_budget``, and the gate blocks the call: the model's arguments set the cost, so
+  ``fail_mode="open"`` does not apply; only ``fail_modes={"over_budget": "open"}`` does.
 
 The step count is deterministic (the same proposal always costs the same); only the time
 backstop depends on the machine. A condition without comprehension needs no counter: its cost

@@ -15,8 +15,10 @@ synchronously, without I/O beyond the history provider:
 A condition that fails on a proposal raises
 :class:`~openai_trigger_bot.governance.errors.RuleEvaluationError` (a condition that spends its
 cost budget: :class:`~openai_trigger_bot.governance.errors.ConditionBudgetError`, failure kind
-``over_budget``; see :mod:`.budget`); the gate treats it as an evaluator error (``fail_mode``),
-never as an allow.
+``over_budget``; see :mod:`.budget`), never an allow. The model's arguments can cause it, so
+the gate blocks the call whatever ``fail_mode`` says, unless ``fail_modes`` names the kind. A
+history store that fails while counting is an outage instead (a plain ``EvaluatorError``: the
+fail mode applies).
 """
 
 from __future__ import annotations
@@ -208,6 +210,8 @@ class LocalRulesEvaluator:
 
         Raises:
             RuleEvaluationError: A candidate rule's condition failed on this proposal.
+            EvaluatorError: The history store failed while counting (an outage: the fail mode
+                applies, unlike a condition's failure).
         """
         candidates = self._index.candidates(proposal.action)
         if not candidates.rules:
