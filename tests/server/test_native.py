@@ -176,7 +176,7 @@ def test_failing_condition_is_500_evaluation_error(tmp_path: Path) -> None:
         error = response.json()["error"]
         assert error["code"] == "evaluation_error"
         assert "small-payment" in error["message"]
-        assert error["details"] == {"failure": "evaluator_error"}
+        assert error["details"] == {"failure": "evaluator_error", "caused_by_arguments": True}
         batch = {
             "protocol": PROTOCOL,
             "proposals": [{"action": "pay", "arguments": {"amount": 1}}, failing["proposal"]],

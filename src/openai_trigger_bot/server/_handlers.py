@@ -181,9 +181,10 @@ class DecisionService:
         try:
             return evaluator.evaluate(proposal)
         except EvaluatorError as exc:
-            raise ProtocolError(
-                500, "evaluation_error", str(exc), {"failure": exc.failure}
-            ) from exc
+            # `caused_by_arguments` tells the client whether the proposal made the rules fail
+            # (it then fails closed and its breaker does not count it) or the server is failing.
+            details = {"failure": exc.failure, "caused_by_arguments": exc.caused_by_arguments}
+            raise ProtocolError(500, "evaluation_error", str(exc), details) from exc
 
     # -- native protocol --------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
 - Resilience: :class:`RetryPolicy` (tenacity, :mod:`.retry`) outside a pybreaker breaker
   (:class:`BreakerPolicy`, :mod:`.breaker`), a per-decision deadline.
 - Failures (:mod:`.errors`): one class per kind in :data:`FAILURE_KINDS`, each an
-  ``EvaluatorError`` whose ``failure`` the gate records.
+  ``EvaluatorError`` whose ``failure`` the gate records; and :class:`RemoteConditionError`
+  when the service's own rules failed on the proposal (not an outage: it fails closed).
 - :class:`RemoteEvent` (:mod:`.events`): breaker state changes, retries and failures.
 - :mod:`.testing`: a fault-injecting decision service on 127.0.0.1 for tests.
 
@@ -23,6 +24,7 @@ from .errors import (
     CircuitOpenError,
     MalformedAnswerError,
     NoDecisionError,
+    RemoteConditionError,
     RemoteEvaluatorError,
     RemoteHTTPError,
     RemoteTimeoutError,
@@ -44,6 +46,7 @@ __all__ = [
     "NativeProtocol",
     "NoDecisionError",
     "OPAProtocol",
+    "RemoteConditionError",
     "RemoteEvaluator",
     "RemoteEvaluatorError",
     "RemoteEvent",

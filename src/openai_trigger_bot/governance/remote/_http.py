@@ -19,6 +19,7 @@ import httpx
 from ...exceptions import ConfigurationError
 from .errors import (
     MalformedAnswerError,
+    RemoteConditionError,
     RemoteEvaluatorError,
     RemoteHTTPError,
     RemoteTimeoutError,
@@ -27,6 +28,7 @@ from .errors import (
 from .retry import parse_retry_after
 
 __all__ = [
+    "CONDITION_FAILURES",
     "Verify",
     "client_settings",
     "read_answer",
@@ -36,6 +38,9 @@ __all__ = [
     "timeouts",
     "translate",
 ]
+
+CONDITION_FAILURES: frozenset[str] = frozenset({"over_budget", "evaluator_error"})
+"""The failure kinds a service reports when its rules failed on a proposal."""
 
 Verify = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
 """TLS verification: ``True`` (system CAs), ``False`` (off: tests only), a CA bundle path, or
@@ -143,6 +148,16 @@ def read_answer(response: httpx.Response, request_id: str, evaluator: str) -> An
     """
     status = response.status_code
     if not 200 <= status < 300:
+        failure = _condition_failure(response) if status == 500 else None
+        if failure is not None:
+            raise RemoteConditionError(
+                f"HTTP {status}: the service's rules failed on this proposal ({failure}): "
+                f"{response.text[:200].strip()}",
+                failure=failure,
+                status_code=status,
+                request_id=request_id,
+                evaluator=evaluator,
+            )
         retry_after = None
         if status in (429, 503):
             retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -169,6 +184,27 @@ def read_answer(response: httpx.Response, request_id: str, evaluator: str) -> An
             request_id=request_id,
             evaluator=evaluator,
         ) from None
+
+
+def _condition_failure(response: httpx.Response) -> str | None:
+    """The kind, when a 500 says the service's rules failed on the proposal itself.
+
+    ``trigger-bot serve`` answers ``{"error": {"code": "evaluation_error", "details":
+    {"failure", "caused_by_arguments"}}}``; an older one sends no ``caused_by_arguments``, and
+    then a rule's failure (``over_budget``, ``evaluator_error``) is all it can mean.
+    """
+    try:
+        body = json.loads(response.content)
+    except (ValueError, RecursionError):
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or error.get("code") != "evaluation_error":
+        return None
+    details = error.get("details")
+    if not isinstance(details, dict) or details.get("caused_by_arguments") is False:
+        return None
+    failure = details.get("failure")
+    return failure if failure in CONDITION_FAILURES else None
 
 
 async def _within(seconds: float, coro: Coroutine[Any, Any, T]) -> T:

@@ -11,7 +11,10 @@ records in ``ExecutionEvent.failure``::
         ├── RemoteTransportError      "transport_error"  connection refused/reset, TLS failure,
         │                                                the server hung up without answering
         ├── RemoteHTTPError           "http_error"       a non-2xx status (``status_code``), not
-        │                                                retryable or retries exhausted
+        │   │                                            retryable or retries exhausted
+        │   └── RemoteConditionError  "over_budget" or   the service's own rules failed on this
+        │                             "evaluator_error"  proposal (``trigger-bot serve``'s 500
+        │                                                ``evaluation_error``): not an outage
         ├── MalformedAnswerError      "malformed"        not JSON, wrong shape, wrong request id
         │   (also a MalformedDecisionError)              or protocol version, out-of-range field
         ├── CircuitOpenError          "circuit_open"     the breaker refused the call: no I/O
@@ -22,7 +25,11 @@ records in ``ExecutionEvent.failure``::
 timeout, a transport error, a 5xx, 408 or 429, and a malformed answer count; a 4xx such as
 400/401/403/404 (our request or credentials are wrong: opening the circuit would hide a
 configuration error behind "circuit_open" and cannot help the service recover), "no decision"
-(a policy gap, answered by a healthy service) and an open circuit do not.
+(a policy gap, answered by a healthy service) and an open circuit do not, and neither does a
+:class:`RemoteConditionError`: the model's arguments caused it (a padded list, a missing key),
+so counting it would let the model open the circuit, and with ``fail_mode="open"`` then run
+every call unchecked. Like a local rule's failure it blocks the call unless ``fail_modes`` names
+its kind (``caused_by_arguments``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ __all__ = [
     "CircuitOpenError",
     "MalformedAnswerError",
     "NoDecisionError",
+    "RemoteConditionError",
     "RemoteEvaluatorError",
     "RemoteHTTPError",
     "RemoteTimeoutError",
@@ -124,6 +132,37 @@ class RemoteHTTPError(RemoteEvaluatorError):
         self.retry_after = retry_after
         # 4xx other than 408 (request timeout) and 429 (overload) are our own mistakes.
         self.counts_for_breaker = not (400 <= status_code < 500) or status_code in (408, 429)
+
+
+class RemoteConditionError(RemoteHTTPError):
+    """The service's own rules failed on this proposal: a condition over its cost budget, a
+    missing key (``trigger-bot serve`` answers 500 ``evaluation_error`` with the kind in
+    ``details``).
+
+    The proposal's arguments caused it, not an outage: it is not retried, does not count for
+    the breaker, and blocks the call whatever ``fail_mode`` says unless ``fail_modes`` names
+    its kind.
+
+    Attributes:
+        failure: The service's failure kind, ``"over_budget"`` or ``"evaluator_error"``.
+    """
+
+    caused_by_arguments = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failure: str,
+        status_code: int,
+        request_id: str | None = None,
+        evaluator: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, status_code=status_code, request_id=request_id, evaluator=evaluator
+        )
+        self.failure = failure
+        self.counts_for_breaker = False
 
 
 class MalformedAnswerError(RemoteEvaluatorError, MalformedDecisionError):
