@@ -4,7 +4,10 @@ Each trigger run is scripted the same way: rounds 1-3 answer one ``function_call
 ``lookup_order`` (arguments ``{"order_id": "..."}``), round 4 answers a final text message. The
 round of a request comes from ``previous_response_id`` (the server remembers every response id
 it issued and its round) or, for clients that resend the whole history instead of chaining (the
-Agents SDK by default), from the number of ``function_call_output`` items in ``input``.
+Agents SDK by default, and stateless clients), from the number of ``function_call_output``
+items in ``input``. A request with a ``reasoning`` field is answered as a reasoning model
+answers: a ``reasoning`` item (with ``REASONING_BYTES`` of ``encrypted_content``, a stand-in
+for the real opaque state, whose size grows with the reasoning tokens) before the output.
 
 Routes:
 
@@ -42,13 +45,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from openai_trigger_bot.testing import function_call, message, response_body
+from openai_trigger_bot.testing import function_call, message, reasoning, response_body
 
-__all__ = ["TOOL_NAME", "TOOL_ROUNDS", "ServerProcess", "StatsClient", "serve"]
+__all__ = ["REASONING_BYTES", "TOOL_NAME", "TOOL_ROUNDS", "ServerProcess", "StatsClient", "serve"]
 
 HOST = "127.0.0.1"
 TOOL_NAME = "lookup_order"
 TOOL_ROUNDS = 3
+#: Size of each reasoning item's ``encrypted_content`` (a fixed stand-in for the real value).
+REASONING_BYTES = 2048
 FINAL_TEXT = "All three lookups are done; the order has shipped."
 
 
@@ -128,6 +133,8 @@ def _answer(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     else:
         output = [message(FINAL_TEXT)]
         call_id = ""
+    if body.get("reasoning"):
+        output.insert(0, reasoning(encrypted_content="g" * REASONING_BYTES))
     data = response_body(
         output,
         model=str(body.get("model") or "gpt-5.2"),

@@ -13,6 +13,13 @@ each) and a final text answer: 4 requests. Scenarios, at concurrency 1 and 32:
   history every round instead of chaining), tracing disabled.
 - ``agents-chained`` (information only, ``--extras``): the Agents SDK with
   ``auto_previous_response_id=True``, its documented switch to chain instead of resending.
+- ``ours-stateless`` / ``floor-stateless``: the same two in stateless mode (``store: false``,
+  for zero data retention): no ``previous_response_id``; every round resends the first input,
+  the earlier output items and the tool outputs (the floor: ``input += response.output`` and
+  the outputs, as OpenAI's cookbook does). Compared with each other and with their chained twins.
+- ``ours-reasoning`` / ``ours-reasoning-stateless`` (``--reasoning``): the runner with
+  ``reasoning_effort="low"``; the server then answers with a reasoning item carrying
+  ``REASONING_BYTES`` of ``encrypted_content`` (a stand-in size), which stateless mode resends.
 
 Client CPU is ``time.process_time()`` of this process (all its threads) around the measured
 triggers; the server's CPU is in the other process and excluded. Each scenario is warmed up,
@@ -24,6 +31,7 @@ Usage::
     python benchmarks/runner_overhead.py                 # N=200 at c=1, N=640 at c=32
     python benchmarks/runner_overhead.py --quick         # smoke run
     python benchmarks/runner_overhead.py --triggers 400 --reps 5 --json out.json
+    python benchmarks/runner_overhead.py --reasoning   # also a reasoning model, both modes
 
 Exits non-zero when a run fails (a trigger not completing, a server error), never because a
 target is missed: targets are printed as PASS / MISS.
@@ -33,16 +41,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as _dt
 import gc
 import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +54,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # _responses_server
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "src"))  # the library
 
 import openai
-from _responses_server import TOOL_NAME, TOOL_ROUNDS, ServerProcess
+from _responses_server import REASONING_BYTES, TOOL_NAME, TOOL_ROUNDS, ServerProcess
+from _runner_report import Measurement, Report, judge, result_table, versions
+from rich.console import Console
 
 from governance import policy_yaml as governance_policy_yaml
 from openai_trigger_bot import Bot, BotSettings, Trigger, action
@@ -104,7 +110,11 @@ def rules_policy(rule_count: int = 100) -> LocalRulesEvaluator:
 
 
 def make_bot(
-    client: openai.OpenAI | openai.AsyncOpenAI, *, gate: str = "default"
+    client: openai.OpenAI | openai.AsyncOpenAI,
+    *,
+    gate: str = "default",
+    store: bool = True,
+    reasoning: bool = False,
 ) -> tuple[Bot, Trigger]:
     """The benchmark bot (as in the issue) and its ``order-status`` trigger.
 
@@ -112,11 +122,20 @@ def make_bot(
         client: The OpenAI client.
         gate: ``default`` (the bot's default risk-tier policy), ``rules`` (100 local rules)
             or ``off`` (``governed=False``, the baseline of the gate-overhead target).
+        store: ``False``: stateless mode.
+        reasoning: Ask for ``reasoning_effort="low"`` (the server answers with reasoning items).
     """
+    settings = BotSettings(
+        model=MODEL,
+        system_prompt=SYSTEM_PROMPT,
+        max_model_calls=6,
+        store=store,
+        reasoning_effort="low" if reasoning else None,
+    )
     bot = Bot(
         name="bench",
         client=client,
-        settings=BotSettings(model=MODEL, system_prompt=SYSTEM_PROMPT, max_model_calls=6),
+        settings=settings,
         policy=rules_policy() if gate == "rules" else None,
         governed=gate != "off",
     )
@@ -149,9 +168,14 @@ class BenchmarkFailure(RuntimeError):
 class FloorLoop:
     """The minimal hand-written loop with the official SDK, using the bot's request fields.
 
+    With ``store: false`` in ``base`` it is the stateless loop of OpenAI's cookbook: no
+    ``previous_response_id``; each round sends the history so far plus ``response.output``
+    (the SDK's output items, as returned) and the tool outputs.
+
     Attributes:
         base: ``model``, ``instructions``, ``tools``, ``tool_choice``, ``parallel_tool_calls``,
-            ``store``, ``prompt_cache_key`` exactly as in ``bot.request_preview(...)``.
+            ``store``, ``prompt_cache_key`` (and ``include``) exactly as in
+            ``bot.request_preview(...)``.
         tools: The Python functions by tool name, called directly.
     """
 
@@ -183,33 +207,38 @@ class FloorLoop:
                 )
         return out
 
+    def _next(self, response: Any, outputs: list[Any], history: list[Any]) -> dict[str, Any]:
+        """The next request's arguments; a stateless loop extends ``history`` in place."""
+        if self.base.get("store") is False:
+            history += [*response.output, *outputs]
+            return {**self.base, "input": list(history)}
+        return {**self.base, "previous_response_id": response.id, "input": outputs}
+
     def run(self, client: openai.OpenAI, order_id: str) -> int:
         """One trigger, sync. Returns the number of tool calls executed."""
-        response = client.responses.create(**self.base, input=self.first_input(order_id))
+        history = self.first_input(order_id)
+        response = client.responses.create(**self.base, input=list(history))
         calls = 0
         for _ in range(MAX_ROUNDS - 1):
             outputs = self._outputs(response)
             if not outputs:
                 break
             calls += len(outputs)
-            response = client.responses.create(
-                **self.base, previous_response_id=response.id, input=outputs
-            )
+            response = client.responses.create(**self._next(response, outputs, history))
         _check(bool(response.output_text) and calls == TOOL_ROUNDS, "floor", calls)
         return calls
 
     async def arun(self, client: openai.AsyncOpenAI, order_id: str) -> int:
         """One trigger, async. Returns the number of tool calls executed."""
-        response = await client.responses.create(**self.base, input=self.first_input(order_id))
+        history = self.first_input(order_id)
+        response = await client.responses.create(**self.base, input=list(history))
         calls = 0
         for _ in range(MAX_ROUNDS - 1):
             outputs = self._outputs(response)
             if not outputs:
                 break
             calls += len(outputs)
-            response = await client.responses.create(
-                **self.base, previous_response_id=response.id, input=outputs
-            )
+            response = await client.responses.create(**self._next(response, outputs, history))
         _check(bool(response.output_text) and calls == TOOL_ROUNDS, "floor", calls)
         return calls
 
@@ -227,7 +256,7 @@ class Scenario:
     """A named way to run triggers at a given concurrency.
 
     Attributes:
-        name: ``ours``, ``floor``, ``agents`` or ``agents-chained``.
+        name: ``ours``, ``floor``, ``agents``, ``agents-chained``, a ``-stateless`` variant...
         concurrency: Triggers in flight at once.
         run_batch: Runs triggers ``start .. start+n-1`` and returns when all have completed
             (raises :class:`BenchmarkFailure` otherwise).
@@ -238,31 +267,6 @@ class Scenario:
     concurrency: int
     run_batch: Callable[[int, int], None]
     target: bool = True
-
-
-@dataclass
-class Measurement:
-    """One measured repetition of a scenario."""
-
-    scenario: str
-    concurrency: int
-    triggers: int
-    cpu_s: float
-    wall_s: float
-    requests: int
-    request_bytes: int
-    chained: int
-    resent: int
-
-    @property
-    def cpu_us_per_tool_round(self) -> float:
-        """Client CPU per tool round in µs (per trigger / 3)."""
-        return self.cpu_s / self.triggers / TOOL_ROUNDS * 1e6
-
-    @property
-    def bytes_per_trigger(self) -> float:
-        """Request body bytes per trigger."""
-        return self.request_bytes / self.triggers
 
 
 async def _gather_limited(
@@ -330,72 +334,89 @@ def build_scenarios(
     with_agents: bool = True,
     extras: bool = False,
     gate: bool = False,
+    stateless: bool = True,
+    reasoning: bool = False,
 ) -> list[Scenario]:
     """Create clients, bots and agents once; return the scenarios to measure.
 
-    ``gate=True`` adds ``ours-gate-off`` (no gate) and ``ours-gate-rules`` (100 local rules)
-    for the gate-overhead target.
+    ``stateless=True`` adds ``ours-stateless`` and ``floor-stateless``; ``gate=True`` adds
+    ``ours-gate-off`` (no gate) and ``ours-gate-rules`` (100 local rules) for the
+    gate-overhead target; ``reasoning=True`` adds ``ours-reasoning`` and
+    ``ours-reasoning-stateless``.
 
     Async scenarios run on ``loop`` (one loop for the whole benchmark, so the async clients
     keep their connection pools between repetitions).
     """
     sync_client, async_client = clients.sync(), clients.async_()
-    bot_sync, trig_sync = make_bot(sync_client)
-    bot_async, trig_async = make_bot(async_client)
-    preview = bot_sync.request_preview(trig_sync(order_id_for(0)))
-    floor = FloorLoop.from_preview(preview)
-    if floor.first_input(order_id_for(0)) != preview["input"]:
-        raise BenchmarkFailure("the floor's first input differs from the runner's")
 
     def check_ours(result: Any) -> None:
         ok = result.status == "completed" and len(result.action_calls) == TOOL_ROUNDS
-        _check(ok and all(c.ok for c in result.action_calls), "ours", result.status)
+        _check(ok and all(c.ok for c in result.action_calls), "ours", result.error or result.status)
 
-    def ours_sync_with(bot: Bot, trig: Trigger) -> Callable[[int, int], None]:
-        def run(start: int, n: int) -> None:
-            for i in range(start, start + n):
-                check_ours(bot.run(trig(order_id_for(i))))
+    def ours(conc: int, **options: Any) -> Callable[[int, int], None]:
+        """``Bot.run`` with the sync client at concurrency 1, else ``Bot.arun`` with the async
+        one under a semaphore."""
+        if conc == 1:
+            bot, trig = make_bot(sync_client, **options)
 
-        return run
+            def run(start: int, n: int) -> None:
+                for i in range(start, start + n):
+                    check_ours(bot.run(trig(order_id_for(i))))
 
-    def ours_async_with(bot: Bot, trig: Trigger, conc: int) -> Callable[[int, int], None]:
+            return run
+        abot, atrig = make_bot(async_client, **options)
+
         async def one(i: int) -> None:
-            check_ours(await bot.arun(trig(order_id_for(i))))
+            check_ours(await abot.arun(atrig(order_id_for(i))))
 
         return lambda start, n: _run_on(loop, _gather_limited(n, start, conc, one))
 
-    ours_sync = ours_sync_with(bot_sync, trig_sync)
+    def floor_loop(store: bool) -> FloorLoop:
+        bot, trig = make_bot(sync_client, store=store)
+        preview = bot.request_preview(trig(order_id_for(0)))
+        floor = FloorLoop.from_preview(preview)
+        if floor.first_input(order_id_for(0)) != preview["input"]:
+            raise BenchmarkFailure("the floor's first input differs from the runner's")
+        return floor
 
-    def ours_async(conc: int) -> Callable[[int, int], None]:
-        return ours_async_with(bot_async, trig_async, conc)
+    def floor_runs(floor: FloorLoop, conc: int) -> Callable[[int, int], None]:
+        if conc == 1:
 
-    def floor_sync(start: int, n: int) -> None:
-        for i in range(start, start + n):
-            floor.run(sync_client, order_id_for(i))
+            def run(start: int, n: int) -> None:
+                for i in range(start, start + n):
+                    floor.run(sync_client, order_id_for(i))
 
-    def floor_async(conc: int) -> Callable[[int, int], None]:
+            return run
+
         async def one(i: int) -> None:
             await floor.arun(async_client, order_id_for(i))
 
         return lambda start, n: _run_on(loop, _gather_limited(n, start, conc, one))
 
+    floor = floor_loop(True)
+    floor_stateless = floor_loop(False) if stateless else None
     scenarios: list[Scenario] = []
     for conc in concurrencies:
-        scenarios.append(Scenario("ours", conc, ours_sync if conc == 1 else ours_async(conc)))
-        scenarios.append(Scenario("floor", conc, floor_sync if conc == 1 else floor_async(conc)))
+        scenarios.append(Scenario("ours", conc, ours(conc)))
+        scenarios.append(Scenario("floor", conc, floor_runs(floor, conc)))
+        if floor_stateless is not None:
+            scenarios.append(Scenario("ours-stateless", conc, ours(conc, store=False), False))
+            scenarios.append(
+                Scenario("floor-stateless", conc, floor_runs(floor_stateless, conc), False)
+            )
     if gate:
         for variant in ("off", "rules"):
-            s_bot, s_trig = make_bot(sync_client, gate=variant)
-            a_bot, a_trig = make_bot(async_client, gate=variant)
             for conc in concurrencies:
-                run = (
-                    ours_sync_with(s_bot, s_trig)
-                    if conc == 1
-                    else ours_async_with(a_bot, a_trig, conc)
+                scenarios.append(
+                    Scenario(f"ours-gate-{variant}", conc, ours(conc, gate=variant), target=False)
                 )
-                scenarios.append(Scenario(f"ours-gate-{variant}", conc, run, target=False))
+    if reasoning:
+        for conc in concurrencies:
+            for name, store in (("ours-reasoning", True), ("ours-reasoning-stateless", False)):
+                run = ours(conc, reasoning=True, store=store)
+                scenarios.append(Scenario(name, conc, run, target=False))
     if with_agents:
-        agent_runs = _agents_runs(clients.async_(), preview["instructions"], floor)
+        agent_runs = _agents_runs(clients.async_(), floor.base["instructions"], floor)
         for conc in concurrencies:
             scenarios.append(Scenario("agents", conc, agent_runs(loop, conc, False)))
             if extras:
@@ -475,22 +496,6 @@ def measure(
     )
 
 
-@dataclass
-class Report:
-    """Best repetition per scenario, and the target verdicts."""
-
-    best: dict[tuple[str, int], Measurement] = field(default_factory=dict)
-    all_runs: list[Measurement] = field(default_factory=list)
-    verdicts: list[tuple[str, bool, str]] = field(default_factory=list)
-
-    def add(self, m: Measurement) -> None:
-        """Record a repetition; keep the lowest-CPU one per scenario."""
-        self.all_runs.append(m)
-        key = (m.scenario, m.concurrency)
-        if key not in self.best or m.cpu_s < self.best[key].cpu_s:
-            self.best[key] = m
-
-
 def run_benchmark(
     server: ServerProcess,
     *,
@@ -501,6 +506,8 @@ def run_benchmark(
     with_agents: bool = True,
     extras: bool = False,
     gate: bool = False,
+    stateless: bool = True,
+    reasoning: bool = False,
     concurrencies: Sequence[int] = (1, 32),
     log: Callable[[str], None] = print,
 ) -> Report:
@@ -515,6 +522,8 @@ def run_benchmark(
             with_agents=with_agents,
             extras=extras,
             gate=gate,
+            stateless=stateless,
+            reasoning=reasoning,
         )
         next_id = 1
         for sc in scenarios:
@@ -540,85 +549,6 @@ def run_benchmark(
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
-
-
-def judge(report: Report, concurrencies: Sequence[int] = (1, 32)) -> list[tuple[str, bool, str]]:
-    """PASS/MISS per target (and the stretch goal) from the best repetitions."""
-    out: list[tuple[str, bool, str]] = []
-    for c in concurrencies:
-        ours = report.best.get(("ours", c))
-        floor = report.best.get(("floor", c))
-        agents = report.best.get(("agents", c))
-        if ours is None or floor is None:
-            continue
-        r = ours.cpu_us_per_tool_round / floor.cpu_us_per_tool_round
-        out.append((f"c={c}: CPU/tool round <= 1.10x floor", r <= 1.10, f"{r:.2f}x"))
-        if agents is not None:
-            ra = ours.cpu_us_per_tool_round / agents.cpu_us_per_tool_round
-            out.append((f"c={c}: CPU/tool round <= 0.50x Agents SDK", ra <= 0.5, f"{ra:.2f}x"))
-        eq = ours.bytes_per_trigger == floor.bytes_per_trigger
-        out.append(
-            (
-                f"c={c}: request bytes/trigger == floor",
-                eq,
-                f"{ours.bytes_per_trigger:.0f} vs {floor.bytes_per_trigger:.0f}",
-            )
-        )
-        out.append((f"c={c}: stretch: beats the floor", r < 1.0, f"{r:.2f}x"))
-        off = report.best.get(("ours-gate-off", c))
-        rules = report.best.get(("ours-gate-rules", c))
-        if off is not None and rules is not None:
-            extra = rules.cpu_us_per_tool_round / off.cpu_us_per_tool_round - 1
-            out.append(
-                (f"c={c}: gate (100 local rules) overhead <= 5%", extra <= 0.05, f"{extra:+.1%}")
-            )
-    report.verdicts = out
-    return out
-
-
-def format_table(report: Report) -> str:
-    """The result table (best repetition per scenario)."""
-    head = (
-        f"{'scenario':<15} {'conc':>4} {'CPU µs/round':>12} {'vs floor':>8} {'vs agents':>9} "
-        f"{'bytes/trigger':>13} {'bytes vs floor':>14} {'chained/resent':>14} {'wall s':>7}"
-    )
-    lines = [head, "-" * len(head)]
-    order = ["ours", "ours-gate-off", "ours-gate-rules", "floor", "agents", "agents-chained"]
-    keys = sorted(report.best, key=lambda k: (k[1], order.index(k[0]) if k[0] in order else 9))
-    for key in keys:
-        m = report.best[key]
-        floor = report.best.get(("floor", m.concurrency))
-        agents = report.best.get(("agents", m.concurrency))
-        cpu = m.cpu_us_per_tool_round
-        vf = f"{cpu / floor.cpu_us_per_tool_round:.2f}x" if floor else "-"
-        va = f"{cpu / agents.cpu_us_per_tool_round:.2f}x" if agents else "-"
-        bf = f"{m.bytes_per_trigger / floor.bytes_per_trigger:.2f}x" if floor else "-"
-        cr = f"{m.chained}/{m.resent}"
-        lines.append(
-            f"{m.scenario:<15} {m.concurrency:>4} {cpu:>12.0f} {vf:>8} {va:>9} "
-            f"{m.bytes_per_trigger:>13.0f} {bf:>14} {cr:>14} {m.wall_s:>7.2f}"
-        )
-    return "\n".join(lines)
-
-
-def versions() -> dict[str, str]:
-    """Date and versions worth printing with the figures."""
-
-    def ver(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    return {
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "python": platform.python_version(),
-        "openai": openai.__version__,
-        "openai-agents": ver("openai-agents"),
-        "httpx2": ver("httpx2"),
-        "openai-trigger-bot": ver("openai-trigger-bot"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-    }
 
 
 def _agents_available() -> bool:
@@ -648,6 +578,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--gate", action="store_true", help="also measure the gate's overhead (off vs 100 rules)"
     )
+    parser.add_argument(
+        "--reasoning",
+        action="store_true",
+        help="also a reasoning model (reasoning items), chained and stateless",
+    )
+    parser.add_argument("--no-stateless", action="store_true", help="skip stateless mode")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args(argv)
 
@@ -661,14 +597,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         warmup = args.warmup
     with_agents = not args.no_agents and _agents_available()
 
+    console = Console() if sys.stdout.isatty() else Console(width=160)  # whole rows in a log
     info = versions()
-    print("runner_overhead: " + ", ".join(f"{k} {v}" for k, v in info.items()))
-    print(
+    console.print("runner_overhead: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    console.print(
         f"triggers: {n1} at c=1, {n32} at c=32, {TOOL_ROUNDS} tool rounds each; "
         f"best of {reps} interleaved repetitions; warm-up {warmup}"
     )
     if not with_agents:
-        print("the Agents SDK is not measured (--no-agents, or openai-agents is not installed)")
+        console.print(
+            "the Agents SDK is not measured (--no-agents, or openai-agents is not installed)"
+        )
     try:
         with ServerProcess(max_lifetime=3600) as server:
             report = run_benchmark(
@@ -680,19 +619,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with_agents=with_agents,
                 extras=args.extras,
                 gate=args.gate,
+                stateless=not args.no_stateless,
+                reasoning=args.reasoning,
+                log=console.print,
             )
     except BenchmarkFailure as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
-    print()
-    print(format_table(report))
-    print()
-    print("chained/resent: requests sent with previous_response_id / later rounds resending the")
-    print("whole history. The Agents SDK resends history by default (nothing chained).")
-    print()
+    console.print()
+    console.print(result_table(report))
+    console.print(
+        "chained/resent: requests sent with previous_response_id / later rounds resending the "
+        "whole history (the Agents SDK by default, and stateless mode). vs floor: against the "
+        "floor of the same mode (floor-stateless for -stateless rows). bytes vs chained: "
+        "against the same scenario chained."
+    )
+    if args.reasoning:
+        console.print(f"reasoning items carry {REASONING_BYTES} bytes of encrypted_content each.")
+    console.print()
     for name, ok, detail in judge(report):
         tag = ("PASS" if ok else "no") if "stretch" in name else ("PASS" if ok else "MISS")
-        print(f"{tag:<5} {name:<42} {detail}")
+        console.print(f"{tag:<5} {name:<48} {detail}", highlight=False)
     if args.json is not None:
         payload = {
             "versions": info,

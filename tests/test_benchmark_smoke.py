@@ -20,7 +20,7 @@ if str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))
 
 import runner_overhead as bench  # noqa: E402
-from _responses_server import TOOL_ROUNDS, ServerProcess  # noqa: E402
+from _responses_server import REASONING_BYTES, TOOL_ROUNDS, ServerProcess  # noqa: E402
 
 TRIGGERS = 2
 
@@ -54,7 +54,9 @@ def test_floor_and_runner_complete_with_equal_bytes(
     server: ServerProcess, env: tuple[bench.Clients, asyncio.AbstractEventLoop]
 ) -> None:
     clients, loop = env
-    scenarios = bench.build_scenarios(clients, loop, concurrencies=(1, 2), with_agents=False)
+    scenarios = bench.build_scenarios(
+        clients, loop, concurrencies=(1, 2), with_agents=False, stateless=False
+    )
     assert {(s.name, s.concurrency) for s in scenarios} == {
         ("ours", 1),
         ("floor", 1),
@@ -71,6 +73,41 @@ def test_floor_and_runner_complete_with_equal_bytes(
         assert ours.chained == floor.chained == TRIGGERS * TOOL_ROUNDS
         assert ours.resent == floor.resent == 0
         assert ours.cpu_s > 0 and floor.cpu_s > 0
+
+
+def test_stateless_runner_and_floor_resend_the_same_bytes(
+    server: ServerProcess, env: tuple[bench.Clients, asyncio.AbstractEventLoop]
+) -> None:
+    """Stateless mode: nothing chained, every later round resent, as many bytes as a
+    hand-written stateless SDK loop, more than chained mode."""
+    clients, loop = env
+    scenarios = bench.build_scenarios(clients, loop, concurrencies=(1, 2), with_agents=False)
+    results = _measure_all(server, scenarios)
+    for conc in (1, 2):
+        ours, floor = results[("ours-stateless", conc)], results[("floor-stateless", conc)]
+        assert ours.bytes_per_trigger == floor.bytes_per_trigger
+        assert ours.bytes_per_trigger > results[("ours", conc)].bytes_per_trigger
+        assert ours.chained == floor.chained == 0
+        assert ours.resent == floor.resent == TRIGGERS * TOOL_ROUNDS
+
+
+def test_reasoning_scenarios_resend_reasoning_items_only_when_stateless(
+    server: ServerProcess, env: tuple[bench.Clients, asyncio.AbstractEventLoop]
+) -> None:
+    clients, loop = env
+    scenarios = [
+        s
+        for s in bench.build_scenarios(
+            clients, loop, concurrencies=(1,), with_agents=False, reasoning=True
+        )
+        if "reasoning" in s.name or s.name == "ours"
+    ]
+    results = _measure_all(server, scenarios)
+    plain, chained = results[("ours", 1)], results[("ours-reasoning", 1)]
+    stateless = results[("ours-reasoning-stateless", 1)]
+    assert chained.bytes_per_trigger - plain.bytes_per_trigger < 200  # the reasoning field only
+    # rounds 2, 3 and 4 resend 1, 2 and 3 reasoning items
+    assert stateless.bytes_per_trigger - chained.bytes_per_trigger > 6 * REASONING_BYTES
 
 
 def test_agents_sdk_completes(
