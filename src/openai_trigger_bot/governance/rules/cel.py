@@ -16,6 +16,11 @@ history    counts of this action's outcomes in the rule's ``history.window``, ke
            ``tool_error``, ``invalid``, ``skipped``) plus ``total``
 =========  ==============================================================================
 
+A condition may call only the functions the installed ``cel`` package provides (probed, see
+:mod:`._cel_functions`): ``size``, ``contains``, ``startsWith``, ``endsWith``, ``matches``, the
+conversions (``int``, ``string``, ``timestamp``, ``duration``...) and the timestamp getters; a
+call to another (``sort()``, ``lowerAscii()``) is refused at load, like an unknown variable.
+
 A missing map key is an error, not ``false``: test optional fields with ``has(args.field)``.
 An error while evaluating, or a result that is not a boolean, raises
 :class:`~openai_trigger_bot.governance.errors.RuleEvaluationError` from the engine: a broken
@@ -36,6 +41,7 @@ from typing import Any, Final
 import cel
 
 from ..errors import ConditionBudgetError
+from ._cel_functions import call_line, is_operator, supported_functions
 from ._cel_scan import OVER_BUDGET, STEP_FUNCTION, Comprehension, Scan, scan
 from .budget import DEFAULT_STEPS, MAX_NESTING, ConditionBudget, Meter, static_costs
 
@@ -137,8 +143,9 @@ def compile_condition(source: str) -> CelCondition:
     """Compile a condition and check the variables it uses.
 
     Raises:
-        ConditionError: A syntax error (with the line and column inside the expression) or an
-            unknown variable (with the list of available ones).
+        ConditionError: A syntax error (with the line and column inside the expression), an
+            unknown variable or a function ``cel`` does not provide (with the list of
+            available ones).
     """
     if not source.strip():
         raise ConditionError("`when:` is empty: write a CEL expression or remove the key")
@@ -163,12 +170,33 @@ def compile_condition(source: str) -> CelCondition:
         raise ConditionError(
             f"`when:` uses unknown variable(s) {', '.join(unknown)}; available: {available}"
         )
-    if STEP_FUNCTION in program.references()["functions"]:
+    functions = set(program.references()["functions"])
+    if STEP_FUNCTION in functions:
         raise ConditionError(f"`when:` may not call `{STEP_FUNCTION}` (the cost counter's name)")
+    _check_functions(source, functions)
     loops = _bounded(found.comprehensions)
     if loops:
         program = _instrumented(found.instrumented, program)
     return CelCondition(source=source, program=program, variables=frozenset(names), loops=loops)
+
+
+def _check_functions(source: str, functions: set[str]) -> None:
+    """Refuse a call to a function the installed ``cel`` package does not provide.
+
+    ``cel`` compiles any call and fails only when it runs, so such a condition would pass
+    ``policy check`` and then fail every decision (see :mod:`._cel_functions`).
+    """
+    supported = supported_functions()
+    unknown = sorted(functions - supported)
+    if not unknown:
+        return
+    names = ", ".join(f"operator `{n}`" if is_operator(n) else f"{n}()" for n in unknown)
+    available = ", ".join(sorted(n for n in supported - {STEP_FUNCTION} if not is_operator(n)))
+    raise ConditionError(
+        f"`when:` calls {names}, which the installed CEL (the `cel` package) does not "
+        f"provide: the condition would fail on every decision. Available: {available}",
+        line=call_line(source, unknown[0]),
+    )
 
 
 def _check_scan(found: Scan) -> None:
