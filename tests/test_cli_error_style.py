@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def _serve(*extra: str) -> Setup:
         _serve("--max-connections", "0"),
         _serve("--public-url", "ftp://x?y"),
         _serve("--db", "{tmp}/no/such/dir/r.db"),
+        _serve("--port", "99999"),
+        _serve("--port", "-1"),
     ],
 )
 def test_errors_share_one_style(
@@ -87,7 +90,20 @@ def test_errors_share_one_style(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    argv = setup(tmp_path, monkeypatch)
+    _assert_one_style(setup(tmp_path, monkeypatch), capsys)
+
+
+def test_a_port_in_use_shares_the_style(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as other_server:
+        other_server.bind(("127.0.0.1", 0))
+        other_server.listen(1)
+        port = other_server.getsockname()[1]
+        _assert_one_style(_serve("--port", str(port))(tmp_path, monkeypatch), capsys)
+
+
+def _assert_one_style(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == ""

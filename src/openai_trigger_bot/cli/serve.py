@@ -10,6 +10,10 @@ The server cuts slow clients: the headers of a request must arrive within ``--he
 seconds and its body within ``--body-timeout`` (else 408 and the connection is closed), idle
 kept-alive connections close after ``--keep-alive-timeout``, and beyond ``--max-connections``
 requests get 503 (see :mod:`openai_trigger_bot.server.limits`). ``--help`` states every default.
+
+``--port`` takes 0 to 65535; 0 lets the system pick a free port, which uvicorn's startup line
+names. Before the server is built, the command checks that it can listen on ``--host`` and
+``--port`` (:mod:`._listen`): a port in use is refused in the CLI's error style.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 from ..exceptions import ConfigurationError
 from ..server.limits import ServerLimits
 from ._errors import CliError, print_error
+from ._listen import listen_problem, port_problem
 
 __all__ = ["add_serve_command"]
 
@@ -79,6 +84,9 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
     except ConfigurationError as exc:
         name, _, rest = str(exc).partition(" ")
         return _error(f"--{name.replace('_', '-')} {rest}", "pass a value above 0")
+    problem = port_problem(args.port)
+    if problem is not None:
+        return print_error("trigger-bot serve", problem)
     try:
         import uvicorn
 
@@ -88,6 +96,10 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
             "the server's packages are not installed",
             "install them with: pip install 'openai-trigger-bot[serve]'",
         )
+    if runner is None:  # uvicorn will bind: check first, before the report database is made
+        problem = listen_problem(args.host, args.port)
+        if problem is not None:
+            return print_error("trigger-bot serve", problem)
     try:
         app = create_app(
             policies,
@@ -140,7 +152,9 @@ def add_serve_command(
         sub: The ``trigger-bot`` sub-command parsers.
         runner: Runs the app (default ``uvicorn.run``; called as ``runner(app, host=, port=,
             log_level=, server_header=, **uvicorn_options(limits))``, see
-            :func:`~openai_trigger_bot.server.uvicorn_options`). Tests pass their own.
+            :func:`~openai_trigger_bot.server.uvicorn_options`). Tests pass their own. With
+            the default, the command first checks that it can listen on the host and port
+            (a runner of one's own binds nothing, so nothing is checked).
     """
     serve = sub.add_parser(
         "serve",
@@ -153,7 +167,13 @@ def add_serve_command(
         "--policies", default="policies", help="policy directory (default: %(default)s)"
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=8787, help="port (default: %(default)s)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8787,
+        help="TCP port, 1-65535; 0 lets the system pick a free one, named in the startup log "
+        "(default: %(default)s)",
+    )
     serve.add_argument(
         "--token-env",
         default="TRIGGER_BOT_TOKEN",
