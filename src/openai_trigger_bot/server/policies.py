@@ -2,9 +2,9 @@
 
 :class:`PolicyHolder` keeps a :class:`PolicyState`: the last good
 :class:`~openai_trigger_bot.governance.rules.LocalRulesEvaluator` and the problems of the policy
-directory as it is now. :meth:`PolicyHolder.refresh` stats the directory's ``*.yaml`` /
-``*.yml`` files (name, size, mtime, inode) and reloads only when that fingerprint changed;
-:meth:`PolicyHolder.watch` calls it every ``interval`` seconds.
+directory as it is now. :meth:`PolicyHolder.refresh` stats the entries the loader reads (named
+``*.yaml`` / ``*.yml`` in any case: name, size, mtime, inode) and reloads only when that
+fingerprint changed; :meth:`PolicyHolder.watch` calls it every ``interval`` seconds.
 
 Reload semantics:
 
@@ -35,6 +35,7 @@ from typing import Any
 from ..exceptions import PolicyError
 from ..governance.errors import PolicyLoadError, PolicyProblem
 from ..governance.rules import HistoryProvider, InMemoryHistory, LocalRulesEvaluator
+from ..governance.rules.loader import is_policy_file_name
 
 __all__ = ["PolicyHolder", "PolicyState", "directory_fingerprint", "health"]
 
@@ -46,10 +47,11 @@ Fingerprint = tuple[tuple[str, int, int, int, int], ...] | str
 def directory_fingerprint(directory: Path) -> Fingerprint:
     """What changes when a policy file in ``directory`` is added, removed, edited or broken.
 
-    Every entry named ``*.yaml`` / ``*.yml`` counts, whatever it is: one that cannot be read
-    (a dangling symlink, a loop, a directory) is a load error, so its appearing, vanishing or
-    being repaired must trigger a reload too. The mode is included so that fixing a file's
-    permissions is picked up.
+    Every entry the loader reads counts (named ``*.yaml`` / ``*.yml`` in any case, see
+    :func:`~openai_trigger_bot.governance.rules.loader.is_policy_file_name`), whatever it is:
+    one that cannot be read (a dangling symlink, a loop, a directory) is a load error, so its
+    appearing, vanishing or being repaired must trigger a reload too. The mode is included so
+    that fixing a file's permissions is picked up.
 
     Returns:
         ``(name, size, mtime_ns, inode, mode)`` for each such entry (symlinks followed;
@@ -60,7 +62,7 @@ def directory_fingerprint(directory: Path) -> Fingerprint:
         entries = []
         with os.scandir(directory) as found:
             for entry in found:
-                if not entry.name.endswith((".yaml", ".yml")):
+                if not is_policy_file_name(entry.name):
                     continue
                 try:
                     stat = entry.stat()  # follows symlinks (Kubernetes ConfigMap volumes)

@@ -23,7 +23,7 @@ from ..errors import PolicyProblem
 __all__ = ["read_policy_text"]
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_FIX = "fix or remove it (every *.yaml / *.yml entry of a policy directory is loaded)"
+_FIX = "fix or remove it (every *.yaml / *.yml entry of a policy directory is loaded, any case)"
 
 
 def _open_problem(path: Path, exc: OSError) -> str:

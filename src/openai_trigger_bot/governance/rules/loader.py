@@ -9,6 +9,10 @@ for conditions that count history, duplicate rule ids (across files too), the re
 Nothing is skipped: an entry of a policy directory that cannot be read (a dangling symlink, a
 symlink loop, a directory or FIFO named ``*.yaml``, a file without read permission) is a
 problem naming its path, so a policy set never loads with one of its files silently missing.
+A policy file is an entry directly in the directory whose name ends in ``.yaml`` or ``.yml`` in
+any case (``deny.YAML`` too: an editor or a Windows share may upper-case it, and skipping it
+could drop the file that denies a call); subdirectories are not read (so a Kubernetes
+ConfigMap's ``..data`` directory is not loaded twice).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from ._yaml import compose
 from .model import Policy
 
 __all__ = [
+    "POLICY_SUFFIXES",
     "check_policies",
+    "is_policy_file_name",
     "load_policies",
     "load_policy_file",
     "load_policy_string",
@@ -34,6 +40,14 @@ __all__ = [
 ]
 
 PathLike = str | Path
+
+POLICY_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
+"""A policy file's name ends in one of these, in any case."""
+
+
+def is_policy_file_name(name: str) -> bool:
+    """Whether a directory entry's name makes it a policy file (``.yaml``/``.yml``, any case)."""
+    return name.lower().endswith(POLICY_SUFFIXES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +130,8 @@ def load_policy_file(path: PathLike) -> Policy:
 
 
 def policy_files(directory: PathLike) -> list[Path]:
-    """Every entry named ``*.yaml`` or ``*.yml`` directly inside a directory, sorted by name.
+    """Every entry named ``*.yaml`` or ``*.yml`` (any case) directly inside a directory, sorted
+    by name. Subdirectories are not searched.
 
     Entries are listed whatever they are: a dangling symlink, a symlink loop, a directory or a
     FIFO with such a name is returned too, so that loading it fails with its path instead of
@@ -130,7 +145,7 @@ def policy_files(directory: PathLike) -> list[Path]:
     if not folder.is_dir():
         raise PolicyLoadError([PolicyProblem(str(folder), None, "not a directory")])
     try:
-        files = sorted(p for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+        files = sorted(p for p in folder.iterdir() if is_policy_file_name(p.name))
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise PolicyLoadError(
