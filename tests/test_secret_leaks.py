@@ -311,3 +311,34 @@ def test_a_long_validator_message_is_scrubbed_before_it_is_cut() -> None:
     result, emitted = run([[function_call("use", {"token": secret})]], [use])
     assert result.events[0].status == "invalid"
     assert "ZZZZ" not in emitted  # not even a prefix of it survives the cut
+
+
+def test_an_evaluator_error_is_scrubbed_before_it_is_cut() -> None:
+    class Echo:
+        """A (careless) evaluator that puts the call's raw text in its error."""
+
+        name = "echo"
+
+        def evaluate(self, proposal: ProposedAction) -> Decision:
+            raise RuntimeError("x" * 262 + " " + PASSWORD)  # cut after "hunter"
+
+    @action(secret=["password"])
+    def login(password: str) -> str:
+        """Log in.
+
+        Args:
+            password: The password.
+        """
+        return "ok"
+
+    scripted = ScriptedResponses([[function_call("login", {"password": PASSWORD})], [message("x")]])
+    bot = Bot(name="b", client=scripted.client(), settings=BotSettings(), policy=Echo())
+    bot.register_actions(login)
+
+    @bot.trigger("t", prompt="p", hidden_actions=[login])
+    def t() -> dict[str, str]:
+        return {}
+
+    result = bot.run(t())
+    assert result.events[0].failure == "evaluator_error"
+    assert "hunter" not in result.model_dump_json()

@@ -284,7 +284,8 @@ async def _verdict(
             default=gov.fail_mode,
         )
         outcome = outcome_for_failure(fail_mode, gov.enforcement)
-        error = f"{failure}: {type(answer).__name__}: {answer}"[:300]
+        # Scrubbed before it is cut: a cut secret could no longer be found by the run's scrub.
+        error = valid.secrets.text(f"{failure}: {type(answer).__name__}: {answer}")[:300]
         if outcome == "execute":
             return Verdict("execute", proposal, failure=failure, error=error, decision_ms=ms)
         return Verdict(
