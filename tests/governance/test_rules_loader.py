@@ -288,7 +288,7 @@ def test_check_policies_is_empty_for_a_good_directory(tmp_path: Path) -> None:
 def test_check_policies_reports_missing_and_empty_places(tmp_path: Path) -> None:
     assert "no policy files" in str(check_policies(tmp_path)[0])
     assert "no such file" in str(check_policies(tmp_path / "nope.yaml")[0])
-    with pytest.raises(PolicyLoadError, match="not a directory"):
+    with pytest.raises(PolicyLoadError, match="the policy directory does not exist; create it"):
         LocalRulesEvaluator.from_directory(tmp_path / "nope")
 
 

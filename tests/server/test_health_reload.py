@@ -85,7 +85,7 @@ def test_missing_directory_is_503(tmp_path: Path) -> None:
     with running_server(tmp_path / "nope", reload_interval=None) as url:
         body = httpx.get(f"{url}/health").json()
         assert body["status"] == "unavailable"
-        assert "not a directory" in body["problems"][0]["message"]
+        assert body["problems"][0]["message"].startswith("the policy directory does not exist")
 
 
 def test_reload_on_change_and_broken_edit_keeps_last_good(tmp_path: Path) -> None:

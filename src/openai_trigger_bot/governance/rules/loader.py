@@ -18,6 +18,7 @@ ConfigMap's ``..data`` directory is not loaded twice).
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def policy_files(directory: PathLike) -> list[Path]:
     """
     folder = Path(directory)
     if not folder.is_dir():
-        raise PolicyLoadError([PolicyProblem(str(folder), None, "not a directory")])
+        raise PolicyLoadError([PolicyProblem(str(folder), None, _not_a_directory(folder))])
     try:
         files = sorted(p for p in folder.iterdir() if is_policy_file_name(p.name))
     except OSError as exc:
@@ -156,6 +157,20 @@ def policy_files(directory: PathLike) -> list[Path]:
             [PolicyProblem(str(folder), None, "no policy files (*.yaml, *.yml) in this directory")]
         )
     return files
+
+
+def _not_a_directory(folder: Path) -> str:
+    """Why a policy path given as a directory is not one, and what to do (as the CLI says)."""
+    if folder.exists():
+        what = "is a file, not a directory" if folder.is_file() else "is not a directory"
+        return (
+            f"{what}; pass the directory that holds the policy files "
+            "(LocalRulesEvaluator.from_files loads chosen files)"
+        )
+    return (
+        "the policy directory does not exist; create it with "
+        f"`trigger-bot policy init {shlex.quote(str(folder))}` or pass another path"
+    )
 
 
 def read_policies(
