@@ -81,6 +81,18 @@ def test_explain_shows_matches_and_outcome(
     assert "outcome (enforced): execute" in out
 
 
+def test_explain_says_a_failing_condition_blocks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text(GOOD)
+    proposal = tmp_path / "proposal.json"
+    proposal.write_text(json.dumps({"action": "pay"}))  # no value: `value < 10` fails on null
+    main(["policy", "explain", str(tmp_path), str(proposal)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "outcome: blocked" in out, out
+    assert "fail_modes" in out
+
+
 def test_explain_with_a_bad_proposal_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -144,7 +144,10 @@ def _explain(args: argparse.Namespace) -> int:
         parts.append(f"({explanation.unrelated} other rule(s) do not name this action)")
     if explanation.error is not None:
         parts.append(f"error: {explanation.error}")
-        parts.append("outcome: the evaluation fails; the bot's fail_mode decides")
+        parts.append(
+            "outcome: blocked (the condition fails on this proposal; it runs only if the bot's "
+            "fail_modes names this failure kind 'open')"
+        )
     elif explanation.decision is not None:
         d = explanation.decision
         source = "default of policy" if explanation.used_default else "policy"
