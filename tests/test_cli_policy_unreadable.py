@@ -15,28 +15,14 @@ import pytest
 from openai_trigger_bot.cli import main
 from openai_trigger_bot.cli.serve import add_serve_command
 
-ALLOW = """
-policy: allow
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: allow-drop
-    actions: [drop_database]
-    decision: proceed
-tests:
-  - name: drop proceeds
-    proposal: {action: drop_database}
-    expect: {outcome: execute}
-"""
+from ._policy_dirs import ALLOW_WITH_TEST, policy_dir
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """``allow.yaml`` beside ``deny.yaml``, a symlink to a file that no longer exists."""
-    folder = tmp_path / "policies"
-    folder.mkdir()
-    (folder / "allow.yaml").write_text(ALLOW)
-    (folder / "deny.yaml").symlink_to(tmp_path / "gone" / "deny.yaml")
+    folder, _, target = policy_dir(tmp_path, allow=ALLOW_WITH_TEST)
+    target.unlink()
     return folder
 
 

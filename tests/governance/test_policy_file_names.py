@@ -10,11 +10,10 @@ ConfigMap volume (``deny.yaml -> ..data/deny.yaml``) loads each file once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from openai_trigger_bot import Bot, BotSettings, PolicyError, action
+from openai_trigger_bot import PolicyError
 from openai_trigger_bot.cli import main
 from openai_trigger_bot.governance.errors import PolicyLoadError
 from openai_trigger_bot.governance.rules import (
@@ -24,62 +23,9 @@ from openai_trigger_bot.governance.rules import (
     run_policy_tests,
 )
 from openai_trigger_bot.governance.rules.loader import is_policy_file_name
-from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
+from .._policy_dirs import ALLOW, DENY_WITH_TEST, dropped, run_drop
 from ._helpers import proposal
-
-ALLOW = """
-policy: allow
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: allow-drop
-    actions: [drop_database]
-    decision: proceed
-"""
-
-DENY = """
-policy: deny
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: deny-drop
-    actions: [drop_database]
-    decision: {recommendation: do_not_proceed, reason: never drop a database}
-tests:
-  - name: dropping is refused
-    proposal: {action: drop_database, args: {name: prod}}
-    expect: {outcome: block}
-"""
-
-dropped: list[str] = []
-
-
-@action
-def drop_database(name: str) -> str:
-    """Drop a database.
-
-    Args:
-        name: The database.
-    """
-    dropped.append(name)
-    return "dropped"
-
-
-def run_drop(folder: Path) -> Any:
-    dropped.clear()
-    scripted = ScriptedResponses(
-        [[function_call("drop_database", {"name": "prod"})], [message("done")]]
-    )
-    bot = Bot(name="ops", client=scripted.client(), settings=BotSettings(), policy=folder)
-    bot.register_actions(drop_database)
-
-    @bot.trigger("t", prompt="p", default_action=drop_database)
-    def t() -> dict[str, str]:
-        return {}
-
-    return bot.run(t())
-
 
 NAMES = ["deny.YAML", "deny.Yml", "DENY.YML", "deny.yAmL"]
 
@@ -90,7 +36,7 @@ def test_an_upper_case_suffix_is_a_policy_file_and_its_deny_holds(
 ) -> None:
     (tmp_path / "allow.yaml").write_text(ALLOW)
     deny = tmp_path / name
-    deny.write_text(DENY)
+    deny.write_text(DENY_WITH_TEST)
     assert policy_files(tmp_path) == sorted([tmp_path / "allow.yaml", deny])
     result = run_drop(tmp_path)
     assert [e.status for e in result.events] == ["blocked"]
@@ -121,7 +67,7 @@ def test_only_entries_directly_in_the_directory_are_read(tmp_path: Path) -> None
     data = tmp_path / "..2026_01_01_00_00_00.000000001"
     data.mkdir()
     (data / "allow.yaml").write_text(ALLOW)
-    (data / "deny.yaml").write_text(DENY)
+    (data / "deny.yaml").write_text(DENY_WITH_TEST)
     (tmp_path / "..data").symlink_to(data.name)
     for name in ("allow.yaml", "deny.yaml"):
         (tmp_path / name).symlink_to(Path("..data") / name)
@@ -131,7 +77,7 @@ def test_only_entries_directly_in_the_directory_are_read(tmp_path: Path) -> None
     # a file only in a subdirectory is not read
     nested = tmp_path / "more"
     nested.mkdir()
-    (nested / "extra.yaml").write_text(DENY.replace("policy: deny", "policy: extra"))
+    (nested / "extra.yaml").write_text(DENY_WITH_TEST.replace("policy: deny", "policy: extra"))
     assert [p.name for p in policy_files(tmp_path)] == ["allow.yaml", "deny.yaml"]
 
 

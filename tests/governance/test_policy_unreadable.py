@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from openai_trigger_bot import Bot, BotSettings, PolicyError, action
+from openai_trigger_bot import PolicyError
 from openai_trigger_bot.governance.errors import PolicyLoadError
 from openai_trigger_bot.governance.rules import (
     LocalRulesEvaluator,
@@ -26,75 +26,9 @@ from openai_trigger_bot.governance.rules import (
     run_policy_tests,
 )
 from openai_trigger_bot.governance.rules import _read as read_module
-from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
+from .._policy_dirs import ALLOW, DENY, dropped, policy_dir, run_drop
 from ._helpers import proposal
-
-ALLOW = """
-policy: allow
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: allow-drop
-    actions: [drop_database]
-    decision: proceed
-"""
-
-DENY = """
-policy: deny
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: deny-drop
-    actions: [drop_database]
-    decision: {recommendation: do_not_proceed, reason: never drop a database}
-"""
-
-dropped: list[str] = []
-
-
-@action
-def drop_database(name: str) -> str:
-    """Drop a database.
-
-    Args:
-        name: The database.
-    """
-    dropped.append(name)
-    return "dropped"
-
-
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    dropped.clear()
-
-
-def policy_dir(tmp_path: Path) -> tuple[Path, Path, Path]:
-    """``policies/allow.yaml`` and ``policies/deny.yaml -> ../targets/deny.yaml``."""
-    folder = tmp_path / "policies"
-    targets = tmp_path / "targets"
-    folder.mkdir()
-    targets.mkdir()
-    (folder / "allow.yaml").write_text(ALLOW)
-    target = targets / "deny.yaml"
-    target.write_text(DENY)
-    link = folder / "deny.yaml"
-    link.symlink_to(target)
-    return folder, link, target
-
-
-def run_drop(folder: Path) -> Any:
-    scripted = ScriptedResponses(
-        [[function_call("drop_database", {"name": "prod"})], [message("done")]]
-    )
-    bot = Bot(name="ops", client=scripted.client(), settings=BotSettings(), policy=folder)
-    bot.register_actions(drop_database)
-
-    @bot.trigger("t", prompt="p", default_action=drop_database)
-    def t() -> dict[str, str]:
-        return {}
-
-    return bot.run(t())
 
 
 def test_while_the_symlink_resolves_the_deny_rule_blocks(tmp_path: Path) -> None:

@@ -13,25 +13,7 @@ from openai_trigger_bot.governance import ActionMetadata, ProposedAction
 from openai_trigger_bot.server import PolicyHolder
 from openai_trigger_bot.server.policies import directory_fingerprint
 
-ALLOW = """
-policy: allow
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: allow-drop
-    actions: [drop_database]
-    decision: proceed
-"""
-
-DENY = """
-policy: deny
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: deny-drop
-    actions: [drop_database]
-    decision: {recommendation: do_not_proceed, reason: never drop a database}
-"""
+from .._policy_dirs import ALLOW, DENY
 
 DROP = ProposedAction(
     action="drop_database",

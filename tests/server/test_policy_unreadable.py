@@ -16,38 +16,8 @@ from starlette.applications import Starlette
 from openai_trigger_bot.server import PROTOCOL, PolicyHolder, create_app, serve_in_thread
 from openai_trigger_bot.server.policies import directory_fingerprint
 
+from .._policy_dirs import DENY, policy_dir
 from .conftest import TOKEN, authed_client
-
-ALLOW = """
-policy: allow
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: allow-drop
-    actions: [drop_database]
-    decision: proceed
-"""
-
-DENY = """
-policy: deny
-version: "1"
-default: {recommendation: proceed}
-rules:
-  - id: deny-drop
-    actions: [drop_database]
-    decision: {recommendation: do_not_proceed, reason: never drop a database}
-"""
-
-
-def policy_dir(tmp_path: Path) -> tuple[Path, Path, Path]:
-    folder = tmp_path / "policies"
-    folder.mkdir()
-    (folder / "allow.yaml").write_text(ALLOW)
-    target = tmp_path / "deny-target.yaml"
-    target.write_text(DENY)
-    link = folder / "deny.yaml"
-    link.symlink_to(target)
-    return folder, link, target
 
 
 @contextlib.contextmanager
