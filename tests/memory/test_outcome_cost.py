@@ -10,13 +10,11 @@ grew with the window.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from openai_trigger_bot.memory import (
-    FileMemoryStore,
     InMemoryMemoryStore,
     MemoryStore,
     OutcomeRecord,
@@ -25,15 +23,11 @@ from openai_trigger_bot.memory import (
 )
 
 from .._cost import CountingFloat, python_lines, sqlite_steps
+from ._outcomes import STORES
 
 SMALL, LARGE = 40, 20_000
 T0 = 1_800_000_000.0
 STATUSES = ("executed", "blocked", "tool_error", "denied")
-STORES: dict[str, Callable[[Path], MemoryStore]] = {
-    "inmemory": lambda d: InMemoryMemoryStore(),
-    "sqlite": lambda d: SQLiteMemoryStore(d / "memory.db"),
-    "file": lambda d: FileMemoryStore(d / "memory.json"),
-}
 
 
 def filled(kind: str, directory: Path, n: int) -> MemoryStore:

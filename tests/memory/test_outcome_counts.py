@@ -10,7 +10,7 @@ and prunes.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,26 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openai_trigger_bot.memory import (
-    FileMemoryStore,
-    InMemoryMemoryStore,
-    MemoryStore,
-    OutcomeRecord,
-    SQLiteMemoryStore,
-    StoreHistory,
-)
+from openai_trigger_bot.memory import InMemoryMemoryStore, MemoryStore, OutcomeRecord, StoreHistory
+
+from ._outcomes import STORES, naive
 
 ACTIONS = ("refund", "deploy")
 STATUSES = ("executed", "blocked", "tool_error", "denied")
 TARGETS = (None, "cus-1", "cus-2", "cus-3")
 TIMES = st.integers(0, 40).map(float)  # few distinct times: many ties
-
-STORES: dict[str, Callable[[Path], MemoryStore]] = {
-    "inmemory": lambda d: InMemoryMemoryStore(),
-    "sqlite": lambda d: SQLiteMemoryStore(d / "memory.db"),
-    "sqlite-in-memory": lambda d: SQLiteMemoryStore(":memory:"),
-    "file": lambda d: FileMemoryStore(d / "memory.json"),
-}
 
 record = st.builds(
     OutcomeRecord,
@@ -50,16 +38,6 @@ step = st.one_of(
     st.tuples(st.just("record"), st.lists(record, min_size=1, max_size=8)),
     st.tuples(st.just("prune"), TIMES),
 )
-
-
-def naive(
-    outcomes: list[OutcomeRecord], action: str, since: float, target: str | None
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        if o.action == action and o.at >= since and (target is None or o.target == target):
-            counts[o.status] = counts.get(o.status, 0) + 1
-    return counts
 
 
 def check_every_count(store: MemoryStore, outcomes: list[OutcomeRecord]) -> None:

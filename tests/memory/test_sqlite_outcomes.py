@@ -17,6 +17,7 @@ import pytest
 from openai_trigger_bot.memory import Memory, MemorySchemaError, OutcomeRecord, SQLiteMemoryStore
 
 from . import _workers
+from ._outcomes import naive
 
 SPAWN = multiprocessing.get_context("spawn")
 STATUSES = ("executed", "blocked", "tool_error")
@@ -70,16 +71,6 @@ def write_v1_file(path: Path, outcomes: list[OutcomeRecord]) -> None:
     )
     conn.commit()
     conn.close()
-
-
-def naive(
-    outcomes: list[OutcomeRecord], action: str, since: float, target: str | None
-) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        if o.action == action and o.at >= since and (target is None or o.target == target):
-            counts[o.status] = counts.get(o.status, 0) + 1
-    return counts
 
 
 def assert_counts(store: SQLiteMemoryStore, outcomes: list[OutcomeRecord]) -> None:
