@@ -3,7 +3,10 @@
 A :class:`PolicyEvaluator` has a ``name`` and an ``evaluate(proposal)`` method that returns a
 :class:`~openai_trigger_bot.governance.decision.Decision`, either directly (a local, sync
 evaluator such as the rules engine) or as an awaitable (``async def evaluate``, for remote
-services). :func:`evaluate` drives both kinds; the wrappers here accept both kinds:
+services). :func:`evaluate` drives both kinds; the wrappers here accept both kinds. The protocol
+and its optional capabilities (``evaluate_batch``, ``histories()``) are defined in
+:mod:`.capabilities` and re-exported here; every wrapper has both and forwards them to the
+evaluators it wraps:
 
 - :class:`MostRestrictive`: asks several evaluators (async ones concurrently) and keeps the most
   restrictive decision. If any of them fails, the composition fails: "most restrictive of
@@ -15,7 +18,8 @@ services). :func:`evaluate` drives both kinds; the wrappers here accept both kin
   evaluator's decision and records where a candidate policy would have decided differently.
 - :class:`StaticEvaluator`: always the same decision (or error), for tests.
 
-Evaluator errors are exceptions here; the gate turns them into outcomes with ``fail_mode``.
+Evaluator errors are exceptions here (in a batch: an error in its position); the gate turns
+them into outcomes with ``fail_mode``.
 """
 
 from __future__ import annotations
@@ -23,88 +27,43 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import UsageError
+from .capabilities import (
+    BatchAnswer,
+    BatchEvaluator,
+    HistoryReader,
+    PolicyEvaluator,
+    checked_decision,
+    discard_pending,
+    evaluate,
+    evaluate_many,
+    evaluate_sync,
+    histories_of,
+)
 from .decision import Decision, ProposedAction
 from .enforcement import restrictiveness
-from .errors import EvaluatorError, MalformedDecisionError
+from .errors import EvaluatorError
+
+if TYPE_CHECKING:
+    from .rules.history import HistoryProvider
 
 __all__ = [
+    "BatchEvaluator",
     "Fallback",
+    "HistoryReader",
     "MostRestrictive",
     "PolicyEvaluator",
     "StaticEvaluator",
     "checked_decision",
     "discard_pending",
     "evaluate",
+    "evaluate_many",
     "evaluate_sync",
+    "histories_of",
     "most_restrictive",
 ]
-
-
-@runtime_checkable
-class PolicyEvaluator(Protocol):
-    """Anything that decides on a proposed action.
-
-    ``evaluate`` may be a plain method returning a :class:`Decision` or an ``async def``. It
-    raises (any exception) when it cannot decide; it never invents a permissive decision.
-    """
-
-    @property
-    def name(self) -> str:
-        """A short name for traces and decision records."""
-        ...
-
-    def evaluate(self, proposal: ProposedAction) -> Decision | Awaitable[Decision]:
-        """Decide on one proposed action."""
-        ...
-
-
-def checked_decision(evaluator: PolicyEvaluator, result: object) -> Decision:
-    """``result`` if it is a Decision; otherwise raise :class:`MalformedDecisionError`."""
-    if not isinstance(result, Decision):
-        raise MalformedDecisionError(
-            f"evaluator {evaluator.name!r} returned {type(result).__name__}, not a Decision"
-        )
-    return result
-
-
-def discard_pending(value: object) -> None:
-    """Close an un-awaited coroutine (so it does not warn) or cancel a future."""
-    if inspect.iscoroutine(value):
-        value.close()
-    elif isinstance(value, asyncio.Future):
-        value.cancel()
-
-
-async def evaluate(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decision:
-    """Ask an evaluator, sync or async, for its decision.
-
-    Raises:
-        MalformedDecisionError: The evaluator returned something other than a ``Decision``.
-        Exception: Whatever the evaluator raised.
-    """
-    result = evaluator.evaluate(proposal)
-    if inspect.isawaitable(result):
-        result = await result
-    return checked_decision(evaluator, result)
-
-
-def evaluate_sync(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decision:
-    """Ask a sync evaluator for its decision without an event loop.
-
-    Raises:
-        UsageError: The evaluator is async (``await evaluate(...)`` instead).
-        MalformedDecisionError: The evaluator returned something other than a ``Decision``.
-    """
-    result = evaluator.evaluate(proposal)
-    if inspect.isawaitable(result):
-        discard_pending(result)
-        raise UsageError(
-            f"evaluator {evaluator.name!r} is async: use `await evaluate(evaluator, proposal)`"
-        )
-    return checked_decision(evaluator, result)
 
 
 def most_restrictive(decisions: Iterable[Decision]) -> Decision:
@@ -179,6 +138,27 @@ class MostRestrictive:
             for evaluator, result in zip(self.evaluators, results, strict=True)
         )
 
+    async def evaluate_batch(self, proposals: Sequence[ProposedAction]) -> list[BatchAnswer]:
+        """Per proposal, the most restrictive decision, or the first evaluator's error.
+
+        Each evaluator gets the whole batch (its own ``evaluate_batch`` when it has one), all
+        of them concurrently. A position fails when any evaluator failed it, with the error of
+        the first such evaluator in order.
+        """
+        columns = await asyncio.gather(*(evaluate_many(e, proposals) for e in self.evaluators))
+        answers: list[BatchAnswer] = []
+        for row in zip(*columns, strict=True):
+            error = next((a for a in row if isinstance(a, BaseException)), None)
+            if error is not None:
+                answers.append(error)
+            else:
+                answers.append(most_restrictive(a for a in row if isinstance(a, Decision)))
+        return answers
+
+    def histories(self) -> tuple[HistoryProvider, ...]:
+        """The histories every wrapped evaluator reads."""
+        return histories_of(*self.evaluators)
+
 
 class Fallback:
     """Asks ``primary``; when it raises, asks ``secondary`` instead.
@@ -225,10 +205,38 @@ class Fallback:
         except Exception as exc:
             if isinstance(exc, EvaluatorError) and exc.caused_by_arguments:
                 raise
-            self.fallbacks += 1
-            if self.on_fallback is not None:
-                self.on_fallback(exc)
+            self._fell_back(exc)
             return await evaluate(self.secondary, proposal)
+
+    async def evaluate_batch(self, proposals: Sequence[ProposedAction]) -> list[BatchAnswer]:
+        """The primary's answers; the positions it failed (not by their arguments) go to the
+        secondary, together. ``fallbacks`` and ``on_fallback`` count each such position."""
+        answers = await evaluate_many(self.primary, proposals)
+        retry = [
+            i
+            for i, answer in enumerate(answers)
+            if isinstance(answer, Exception)
+            and not (isinstance(answer, EvaluatorError) and answer.caused_by_arguments)
+        ]
+        if not retry:
+            return answers
+        for i in retry:
+            error = answers[i]
+            assert isinstance(error, Exception)
+            self._fell_back(error)
+        second = await evaluate_many(self.secondary, [proposals[i] for i in retry])
+        for i, answer in zip(retry, second, strict=True):
+            answers[i] = answer
+        return answers
+
+    def histories(self) -> tuple[HistoryProvider, ...]:
+        """The histories the primary and the secondary read."""
+        return histories_of(self.primary, self.secondary)
+
+    def _fell_back(self, error: Exception) -> None:
+        self.fallbacks += 1
+        if self.on_fallback is not None:
+            self.on_fallback(error)
 
 
 class StaticEvaluator:

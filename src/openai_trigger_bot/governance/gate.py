@@ -11,7 +11,6 @@ extractor that raises on valid arguments) become ``tool_error``, never a silent 
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import time
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._json import to_jsonable
 from .approvals import ApprovalHandler, ask
+from .capabilities import PolicyEvaluator, evaluate_many, histories_of
 from .decision import (
     Decision,
     EnforcementMode,
@@ -31,8 +31,7 @@ from .decision import (
 )
 from .defaults import RiskTierEvaluator
 from .enforcement import fail_mode_for, outcome_for, outcome_for_failure
-from .errors import EvaluatorError, MalformedDecisionError
-from .evaluator import PolicyEvaluator, checked_decision, evaluate
+from .errors import EvaluatorError
 from .outbox import OutcomeOutbox
 from .rules.history import HistoryProvider
 
@@ -88,8 +87,9 @@ class Governance:
             ``fail_mode="closed"`` still blocks it.
         approval_handler: Asked when approval is required; none means the run suspends.
         on_decision: Called with the final event of every governed call.
-        history: Where outcomes are recorded for ``history`` conditions (default: the
-            evaluator's own history, if it has one).
+        history: Where outcomes are recorded for ``history`` conditions, besides every
+            history the evaluator reads (its ``histories()``, see
+            :class:`~openai_trigger_bot.governance.capabilities.HistoryReader`).
         outbox: Where outcome reports for a decision service go (durable; see
             :class:`~openai_trigger_bot.governance.outbox.OutcomeOutbox`).
         actor: On whose behalf the bot acts (passed to policies).
@@ -111,28 +111,14 @@ class Governance:
     """Every history outcomes go to: ``history`` and each one the evaluator reads."""
 
     def __post_init__(self) -> None:
-        # Resolved once (an isinstance() check against a runtime Protocol costs ~10 µs): the
-        # explicit history plus every history an evaluator in the tree reads (a Fallback's
-        # local rules, a Shadow's candidate...), so `history` rules see every outcome.
-        found: list[HistoryProvider] = []
-        for candidate in (self.history, *_histories(self.evaluator)):
-            if isinstance(candidate, HistoryProvider) and all(candidate is not f for f in found):
-                found.append(candidate)
+        # Resolved once: the explicit history plus every history the evaluator reads (through
+        # the wrappers: a Fallback's local rules, a Shadow's candidate...), so `history` rules
+        # see every outcome.
+        found = [] if self.history is None else [self.history]
+        for history in histories_of(self.evaluator):
+            if all(history is not known for known in found):
+                found.append(history)
         object.__setattr__(self, "recorders", tuple(found))
-
-
-def _histories(evaluator: object, depth: int = 0) -> list[object]:
-    """The ``history`` of an evaluator and of the evaluators it wraps."""
-    if depth > 8:
-        return []
-    out = [getattr(evaluator, "history", None)]
-    for name in ("primary", "secondary", "live", "candidate"):
-        inner = getattr(evaluator, name, None)
-        if inner is not None:
-            out += _histories(inner, depth + 1)
-    for inner in getattr(evaluator, "evaluators", ()) or ():
-        out += _histories(inner, depth + 1)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +195,9 @@ async def decide_all(
 ) -> list[Verdict]:
     """The verdicts for the validated calls of one model response, in order.
 
-    Several calls go to an evaluator with ``evaluate_batch`` (a remote service: one request,
-    e.g. AuthZEN's batch endpoint) together; otherwise each is evaluated, concurrently.
+    Several calls go together to an evaluator with the batch capability (a remote service,
+    or a wrapper around one: one request, e.g. AuthZEN's batch endpoint); otherwise each is
+    evaluated, concurrently (see :func:`~.capabilities.evaluate_many`).
     """
     verdicts: list[Verdict | None] = []
     proposals: list[tuple[int, ProposedAction]] = []
@@ -222,45 +209,11 @@ async def decide_all(
             message = f"Error: {v.action.name} could not be checked, so it was not run."
             verdicts.append(Verdict("tool_error", None, error=str(exc), message=message))
     t0 = time.perf_counter()
-    answers = await _evaluate_all(gov.evaluator, [p for _, p in proposals])
+    answers = await evaluate_many(gov.evaluator, [p for _, p in proposals])
     ms = (time.perf_counter() - t0) * 1000
     for (i, proposal), answer in zip(proposals, answers, strict=True):
         verdicts[i] = await _verdict(gov, valid[i], proposal, answer, ms, allowed)
     return [v for v in verdicts if v is not None]
-
-
-async def _evaluate_all(
-    evaluator: PolicyEvaluator, proposals: Sequence[ProposedAction]
-) -> Sequence[Decision | BaseException]:
-    if not proposals:
-        return []
-    batch = getattr(evaluator, "evaluate_batch", None)
-    if len(proposals) > 1 and batch is not None:
-        try:
-            answers = await batch(proposals)
-            if len(answers) == len(proposals):
-                return [_batch_item(evaluator, a) for a in answers]
-            return [MalformedDecisionError("batch answer of the wrong length")] * len(proposals)
-        except Exception as exc:
-            return [exc] * len(proposals)
-    if len(proposals) == 1:
-        try:
-            return [await evaluate(evaluator, proposals[0])]
-        except Exception as exc:
-            return [exc]
-    return await asyncio.gather(
-        *(evaluate(evaluator, p) for p in proposals), return_exceptions=True
-    )
-
-
-def _batch_item(evaluator: PolicyEvaluator, answer: object) -> Decision | BaseException:
-    """A batch item: a Decision, an error, or (anything else) a malformed-answer error."""
-    if isinstance(answer, BaseException):
-        return answer
-    try:
-        return checked_decision(evaluator, answer)
-    except MalformedDecisionError as exc:
-        return exc
 
 
 async def _verdict(

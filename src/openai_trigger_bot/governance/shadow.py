@@ -12,14 +12,24 @@ import contextlib
 import inspect
 import logging
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from .capabilities import (
+    BatchAnswer,
+    PolicyEvaluator,
+    checked_decision,
+    evaluate,
+    evaluate_many,
+    histories_of,
+)
 from .decision import Decision, Outcome, ProposedAction
 from .enforcement import outcome_for
-from .evaluator import PolicyEvaluator, checked_decision, evaluate
+
+if TYPE_CHECKING:
+    from .rules.history import HistoryProvider
 
 __all__ = ["Shadow", "ShadowDifference"]
 
@@ -59,6 +69,10 @@ class Shadow:
     A sync candidate runs before the live evaluator on the caller's time; an async candidate
     runs concurrently with it, and ``candidate_timeout`` bounds how long the live decision may
     wait for it once it is known.
+
+    Both capabilities are forwarded: a batch goes to the live evaluator and to the candidate
+    (each with its own ``evaluate_batch`` when it has one), and ``histories()`` names the
+    histories of both, so a candidate's ``history`` rules count the real outcomes.
 
     Args:
         live: The evaluator whose decisions are enforced.
@@ -123,6 +137,34 @@ class Shadow:
         assert candidate is not None
         await self._compare(proposal, live, candidate)
         return live
+
+    async def evaluate_batch(self, proposals: Sequence[ProposedAction]) -> list[BatchAnswer]:
+        """The live answers; the candidate's are compared and recorded, never returned.
+
+        A position the live evaluator failed keeps its error and is not compared.
+        """
+        self.evaluations += len(proposals)
+        pending = asyncio.ensure_future(evaluate_many(self.candidate, proposals))
+        try:
+            live = await evaluate_many(self.live, proposals)
+        except BaseException:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+            raise
+        candidates: Sequence[Decision | BaseException]
+        try:
+            candidates = await asyncio.wait_for(pending, self.candidate_timeout)
+        except Exception as exc:
+            candidates = [exc] * len(proposals)
+        for proposal, answer, candidate in zip(proposals, live, candidates, strict=True):
+            if isinstance(answer, Decision):
+                await self._compare(proposal, answer, candidate)
+        return live
+
+    def histories(self) -> tuple[HistoryProvider, ...]:
+        """The histories the live evaluator and the candidate read."""
+        return histories_of(self.live, self.candidate)
 
     async def _compare(
         self, proposal: ProposedAction, live: Decision, candidate: Decision | BaseException

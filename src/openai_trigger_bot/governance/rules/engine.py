@@ -115,7 +115,8 @@ class LocalRulesEvaluator:
     Args:
         policies: The loaded policies (see :mod:`.loader`); at least one.
         history: Where ``history`` counts come from (default: a new :class:`InMemoryHistory`
-            on ``clock``). The gate records outcomes into it.
+            on ``clock``). The gate records outcomes into it (it is named by
+            :meth:`histories`, the evaluator's history capability).
         clock: Epoch seconds, for ``now`` and history windows (inject a fake one in tests).
         name: The evaluator's name in decisions and traces.
         budget: What one ``when:`` condition may cost per proposal (default
@@ -204,6 +205,10 @@ class LocalRulesEvaluator:
         """
         named = [(source if i == 0 else f"{source}#{i + 1}", t) for i, t in enumerate(texts)]
         return cls(load_policies(named), history=history, clock=clock, name=name, budget=budget)
+
+    def histories(self) -> tuple[HistoryProvider, ...]:
+        """The history ``history`` conditions count from (the gate records outcomes into it)."""
+        return (self.history,)
 
     def evaluate(self, proposal: ProposedAction) -> Decision:
         """Decide on a proposal (sync; no I/O beyond the history provider).
