@@ -113,13 +113,15 @@ def test_execution_event_holds_a_decision_and_timings() -> None:
 
 
 def test_event_statuses_cover_every_outcome_of_a_call() -> None:
-    assert set(EVENT_STATUSES) == {
+    assert EVENT_STATUSES == (
         "executed",
         "blocked",
         "approval_required",
         "denied",
         "expired",
+        "needs_context",
+        "unknown",
         "tool_error",
         "invalid",
         "skipped",
-    }
+    )

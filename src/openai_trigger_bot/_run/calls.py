@@ -23,11 +23,12 @@ from typing import Any
 from .._json import MAX_DEPTH, UnserialisableOutput, deeper_than, output_text, to_jsonable
 from ..actions import Action
 from ..exceptions import ActionError, ArgumentsError
-from ..governance.decision import Decision, EventStatus, ExecutionEvent
+from ..governance.decision import Decision, ExecutionEvent
 from ..governance.gate import Verdict
 from ..governance.redaction import SecretValues, redact_arguments
 from ..models.base import FunctionCallItem
 from ..models.openai import inline_sync_calls
+from ..outcomes import EventStatus
 from ..result import ActionCall
 
 __all__ = [

@@ -8,7 +8,8 @@ Decisions can come from remote services that speak a newer protocol, so
 :attr:`Decision.recommendation` and :attr:`Decision.mode` are typed as ``str``: an unknown value
 is kept as sent (for the audit trail) and treated as the most restrictive value when the decision
 is enforced (see :mod:`openai_trigger_bot.governance.enforcement`). The known values are the
-:data:`Recommendation` and :data:`Mode` literals.
+:data:`Recommendation` and :data:`Mode` literals. The outcomes of a call (``EventStatus``,
+``EVENT_STATUSES``) live in :mod:`openai_trigger_bot.outcomes` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..outcomes import EVENT_STATUSES, EventStatus
 
 __all__ = [
     "ENFORCEMENT_MODES",
@@ -48,7 +51,8 @@ Mode = Literal["autonomous", "review", "blocked", "needs_context"]
 supplies missing context (treated like ``review``)."""
 
 Outcome = Literal["execute", "block", "approval_required"]
-"""What the gate does with a proposed call."""
+"""What the gate does with a proposed call (not how the call ended: that is its status, one of
+:data:`openai_trigger_bot.outcomes.EVENT_STATUSES`)."""
 
 EnforcementMode = Literal["advisory", "review", "enforced", "shadow"]
 """How strictly decisions are enforced (the table is in
@@ -56,18 +60,6 @@ EnforcementMode = Literal["advisory", "review", "enforced", "shadow"]
 
 FailMode = Literal["closed", "open"]
 """What an evaluator failure does: ``closed`` blocks the call (default), ``open`` executes it."""
-
-EventStatus = Literal[
-    "executed",
-    "blocked",
-    "approval_required",
-    "denied",
-    "expired",
-    "tool_error",
-    "invalid",
-    "skipped",
-]
-"""The final status of one proposed tool call."""
 
 RECOMMENDATIONS: tuple[Recommendation, ...] = (
     "proceed",
@@ -79,16 +71,6 @@ MODES: tuple[Mode, ...] = ("autonomous", "review", "blocked", "needs_context")
 OUTCOMES: tuple[Outcome, ...] = ("execute", "block", "approval_required")
 ENFORCEMENT_MODES: tuple[EnforcementMode, ...] = ("advisory", "review", "enforced", "shadow")
 FAIL_MODES: tuple[FailMode, ...] = ("closed", "open")
-EVENT_STATUSES: tuple[EventStatus, ...] = (
-    "executed",
-    "blocked",
-    "approval_required",
-    "denied",
-    "expired",
-    "tool_error",
-    "invalid",
-    "skipped",
-)
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -272,7 +254,8 @@ class ExecutionEvent(BaseModel):
     Attributes:
         tool: The action (tool) name the model called.
         call_id: The model's call id.
-        status: What happened (:data:`EventStatus`).
+        status: What happened: one of the canonical outcomes
+            (:data:`openai_trigger_bot.outcomes.EventStatus`).
         decision: The policy decision, when one was made (``None`` for ``invalid`` calls and
             evaluator failures).
         arguments: The call's arguments, already redacted by the caller.

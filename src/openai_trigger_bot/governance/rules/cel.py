@@ -12,8 +12,8 @@ extra      further facts from the metadata extractor (a map)
 bot        the bot's name; ``actor``: on whose behalf it acts; ``domain`` (strings or null)
 now        the evaluation time (a timestamp, UTC): ``now.getHours()``, ``now.getDayOfWeek()``
 history    counts of this action's outcomes in the rule's ``history.window``, keyed by status
-           (``executed``, ``blocked``, ``approval_required``, ``denied``, ``expired``,
-           ``tool_error``, ``invalid``, ``skipped``) plus ``total``
+           (every status of :data:`openai_trigger_bot.outcomes.EVENT_STATUSES`, zero when
+           none) plus ``total``
 =========  ==============================================================================
 
 A condition may call only the functions the installed ``cel`` package provides (probed, see

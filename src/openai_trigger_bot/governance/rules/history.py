@@ -20,14 +20,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
-from ..decision import EVENT_STATUSES
+from ...outcomes import EVENT_STATUSES
 from ._windows import OutcomeWindows
 
 __all__ = ["HistoryProvider", "InMemoryHistory", "empty_counts"]
 
 
 def empty_counts() -> dict[str, int]:
-    """Counts with every known status at zero, plus ``total``."""
+    """Counts with every status of :data:`~openai_trigger_bot.outcomes.EVENT_STATUSES` at zero,
+    plus ``total``."""
     counts: dict[str, int] = dict.fromkeys(EVENT_STATUSES, 0)
     counts["total"] = 0
     return counts
