@@ -196,7 +196,7 @@ def test_piped_demo_is_greppable_for_every_tool_name_and_value_word(
         printed.append(result)
         print_run(result, console)
 
-    monkeypatch.setattr(cli, "print_run", recording_print_run)
+    monkeypatch.setattr(cli.report, "print_run", recording_print_run)  # demo imports it late
     monkeypatch.setenv("COLUMNS", str(width))
     assert main(["demo"]) == 0  # captured: not a terminal, as in `trigger-bot demo | grep`
     out = capsys.readouterr().out

@@ -2,10 +2,17 @@
 
 Every proposed tool call is validated (and, with governance, decided on) before it runs; the
 model's text is recorded but never acted on.
+
+The names below are imported on first use (see :mod:`._lazy`): ``import openai_trigger_bot``
+loads none of the library's heavier parts (memory and numpy, CEL rules, the remote evaluator,
+the server), and ``from openai_trigger_bot import Bot, action`` loads only what a bot needs.
 """
 
-from .actions import Action, ActionRegistry, action
-from .bot import Bot
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_exports
 from .exceptions import (
     ActionDefinitionError,
     ActionError,
@@ -17,30 +24,65 @@ from .exceptions import (
     TriggerDefinitionError,
     UsageError,
 )
-from .governance.approvals import ApprovalRequest
-from .governance.decision import Decision, ExecutionEvent, ProposedAction
-from .governance.gate import Governance
-from .governance.outbox import OutcomeOutbox
-from .governance.remote import RemoteEvaluator
-from .governance.rules import LocalRulesEvaluator
-from .governed_client import GovernedClient
-from .memory import (
-    Embedder,
-    FileMemoryStore,
-    HashingEmbedder,
-    InMemoryMemoryStore,
-    Memory,
-    MemoryManager,
-    MemoryRequest,
-    MemoryStore,
-    OpenAIEmbedder,
-    SQLiteMemoryStore,
-)
-from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
-from .settings import BotSettings
-from .triggers import Invocation, Trigger
+
+if TYPE_CHECKING:
+    from .actions import Action, ActionRegistry, action
+    from .bot import Bot
+    from .governance.approvals import ApprovalRequest
+    from .governance.decision import Decision, ExecutionEvent, ProposedAction
+    from .governance.gate import Governance
+    from .governance.outbox import OutcomeOutbox
+    from .governance.remote import RemoteEvaluator
+    from .governance.rules import LocalRulesEvaluator
+    from .governed_client import GovernedClient
+    from .memory import (
+        Embedder,
+        FileMemoryStore,
+        HashingEmbedder,
+        InMemoryMemoryStore,
+        Memory,
+        MemoryManager,
+        MemoryRequest,
+        MemoryStore,
+        OpenAIEmbedder,
+        SQLiteMemoryStore,
+    )
+    from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
+    from .settings import BotSettings
+    from .triggers import Invocation, Trigger
 
 __version__ = "0.1.0"
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        ".actions": ("Action", "ActionRegistry", "action"),
+        ".bot": ("Bot",),
+        ".governance.approvals": ("ApprovalRequest",),
+        ".governance.decision": ("Decision", "ExecutionEvent", "ProposedAction"),
+        ".governance.gate": ("Governance",),
+        ".governance.outbox": ("OutcomeOutbox",),
+        ".governance.remote": ("RemoteEvaluator",),
+        ".governance.rules": ("LocalRulesEvaluator",),
+        ".governed_client": ("GovernedClient",),
+        ".memory": (
+            "Embedder",
+            "FileMemoryStore",
+            "HashingEmbedder",
+            "InMemoryMemoryStore",
+            "Memory",
+            "MemoryManager",
+            "MemoryRequest",
+            "MemoryStore",
+            "OpenAIEmbedder",
+            "SQLiteMemoryStore",
+        ),
+        ".result": ("ActionCall", "ModelCall", "RunResult", "RunStatus", "Usage"),
+        ".settings": ("BotSettings",),
+        ".triggers": ("Invocation", "Trigger"),
+    },
+)
 
 __all__ = [
     "Action",

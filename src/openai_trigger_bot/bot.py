@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 
@@ -26,16 +26,17 @@ from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode,
 from .governance.defaults import RiskTierEvaluator
 from .governance.evaluator import PolicyEvaluator
 from .governance.gate import DecisionHook, Governance
-from .governance.outbox import OutcomeOutbox
-from .governance.rules.engine import LocalRulesEvaluator
-from .governance.rules.history import HistoryProvider
-from .memory.manager import MemoryManager
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
 from .models.openai import OpenAIResponsesModel, inline_sync_calls
 from .result import RunResult
 from .settings import BotSettings
 from .triggers import Invocation, Trigger
+
+if TYPE_CHECKING:  # imported where used: a plain bot loads neither numpy, CEL nor httpx
+    from .governance.outbox import OutcomeOutbox
+    from .governance.rules.history import HistoryProvider
+    from .memory.manager import MemoryManager
 
 __all__ = ["Bot"]
 
@@ -147,8 +148,13 @@ class Bot:
         for mode in (fail_mode, *(fail_modes or {}).values()):
             if mode not in FAIL_MODES:
                 raise ConfigurationError(f"fail mode {mode!r} is not 'closed' or 'open'")
-        if memory is not None and not isinstance(memory, MemoryManager):
-            raise ConfigurationError(f"memory must be a MemoryManager, got {type(memory).__name__}")
+        if memory is not None:
+            from .memory.manager import MemoryManager
+
+            if not isinstance(memory, MemoryManager):
+                raise ConfigurationError(
+                    f"memory must be a MemoryManager, got {type(memory).__name__}"
+                )
         self.memory = memory
         history = memory.history if memory is not None else None
         if governance is None and governed:
@@ -394,6 +400,8 @@ def _evaluator(
     if policy is None:
         return RiskTierEvaluator()
     if isinstance(policy, (str, Path)):
+        from .governance.rules.engine import LocalRulesEvaluator
+
         return LocalRulesEvaluator.from_directory(policy, history=history)
     if not callable(getattr(policy, "evaluate", None)):
         raise ConfigurationError(

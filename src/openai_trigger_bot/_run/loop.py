@@ -16,13 +16,12 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..actions import Action
 from ..governance.decision import ExecutionEvent
 from ..governance.gate import UNAVAILABLE, Governance, Verdict, decide_all, notify
 from ..governance.redaction import SecretValues
-from ..memory.manager import MemoryManager
 from ..memory.request import MemoryRequest
 from ..models.base import ModelResponse, ResponsesModel
 from ..result import ActionCall, ModelCall, RunResult, RunStatus
@@ -39,6 +38,9 @@ from .calls import (
 )
 from .context import Chained, Context, Stateless
 from .model_call import call_model, response_outcome, unrun_events
+
+if TYPE_CHECKING:  # a type only: memory (and numpy) load when a bot is given one
+    from ..memory.manager import MemoryManager
 
 __all__ = ["RunSpec", "run_loop"]
 

@@ -4,6 +4,9 @@ Exit status: 0 when the command did what was asked; 1 when it ran and found some
 (a failed policy test, a problem in a policy file, a run that failed); 2 when it could not run
 (a wrong command line, a missing file, a broken policy set), with one line on standard error
 in the style of :mod:`._errors`: ``<command>: error: <what is wrong>; <what to do>``.
+
+Building the parser imports none of the library's heavy parts (rich, pydantic, CEL, the
+server): each command imports what it needs when it runs, so ``trigger-bot --help`` is quick.
 """
 
 from __future__ import annotations
@@ -15,11 +18,9 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from ._console import emit, make_console
 from ._errors import CliError, print_error
 from ._shipped import shipped_dir
 from .policy import add_policy_commands
-from .report import print_run
 from .serve import add_serve_command
 
 __all__ = ["build_parser", "main"]
@@ -50,6 +51,9 @@ def _demo(args: argparse.Namespace) -> int:
             "--live needs OPENAI_API_KEY in the environment",
             "set it to your OpenAI API key, or run `trigger-bot demo` offline",
         )
+    from ._console import emit, make_console
+    from .report import print_run
+
     example = _load_example("access_requests")
     console = make_console()
     if args.live:

@@ -2,25 +2,24 @@
 
 Every sub-command takes the policy directory (or one file) as ``path``, default ``policies``,
 and words a missing one the same way (see :mod:`._errors` for the error style).
+
+The rules engine, pydantic and rich are imported by the command that runs, not while the
+parser is built (``trigger-bot --help`` loads none of them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import PolicyError
-from ..governance.decision import ENFORCEMENT_MODES
-from ..governance.enforcement import outcome_for
-from ..governance.rules import LocalRulesEvaluator, check_policies, run_policy_tests
-from ..governance.rules.testing import proposal_from_dict
-from ._console import emit, make_console, table
 from ._errors import CliError, describe_validation_error
-from ._policy_init import init_policies
+
+if TYPE_CHECKING:
+    from ..governance.decision import EnforcementMode, ProposedAction
 
 __all__ = ["add_policy_commands"]
 
@@ -33,6 +32,22 @@ def _exit_status(ok: str, found: str | None, cannot: str) -> str:
 
 
 _PROPOSAL_EXAMPLE = '{"action": "issue_refund", "args": {"amount": 40}, "value": 40}'
+
+
+class _EnforcementModes(Sequence[str]):
+    """``--enforcement``'s choices, read from governance when argparse first looks at them."""
+
+    @staticmethod
+    def _modes() -> tuple[EnforcementMode, ...]:
+        from ..governance.decision import ENFORCEMENT_MODES
+
+        return ENFORCEMENT_MODES
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._modes()[index]
+
+    def __len__(self) -> int:
+        return len(self._modes())
 
 
 def _policy_path(raw: str) -> Path:
@@ -57,6 +72,9 @@ def _load_failed(path: Path, exc: PolicyError) -> CliError:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ..governance.rules import check_policies
+    from ._console import emit, make_console
+
     path = _policy_path(args.path)
     problems = check_policies(path)
     console = make_console()
@@ -68,6 +86,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
+    from ..governance.rules import run_policy_tests
+    from ._console import emit, make_console, table
+
     path = _policy_path(args.path)
     try:
         report = run_policy_tests(path)
@@ -92,7 +113,11 @@ def _test(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _read_proposal(raw: str) -> Any:
+def _read_proposal(raw: str) -> ProposedAction:
+    from pydantic import ValidationError
+
+    from ..governance.rules.testing import proposal_from_dict
+
     fix = f"write a JSON object such as {_PROPOSAL_EXAMPLE}"
     try:
         data = json.loads(Path(raw).read_text(encoding="utf-8"))
@@ -118,6 +143,10 @@ def _read_proposal(raw: str) -> Any:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from ..governance.enforcement import outcome_for
+    from ..governance.rules import LocalRulesEvaluator
+    from ._console import emit, make_console, table
+
     path = _policy_path(args.path)
     proposal = _read_proposal(args.proposal)
     try:
@@ -161,6 +190,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from ._console import emit, make_console
+    from ._policy_init import init_policies
+
     target = Path(args.dir)
     written = init_policies(target, force=args.force)
     emit(
@@ -229,8 +261,9 @@ def add_policy_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     explain.add_argument(
         "--enforcement",
         default="enforced",
-        choices=ENFORCEMENT_MODES,
-        help="enforcement mode for the outcome (default: %(default)s)",
+        choices=_EnforcementModes(),
+        metavar="MODE",
+        help="enforcement mode for the outcome: %(choices)s (default: %(default)s)",
     )
     explain.set_defaults(func=_explain, prog=explain.prog)
 

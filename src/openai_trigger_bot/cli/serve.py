@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +99,8 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
         problem = listen_problem(args.host, args.port)
         if problem is not None:
             return print_error("trigger-bot serve", problem)
+    import sqlite3
+
     try:
         app = create_app(
             policies,

@@ -32,11 +32,11 @@ from .decision import (
 from .defaults import RiskTierEvaluator
 from .enforcement import fail_mode_for, outcome_for, outcome_for_failure
 from .errors import EvaluatorError
-from .outbox import OutcomeOutbox
 from .rules.history import HistoryProvider
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # OutcomeOutbox: a type only (httpx, tenacity and sqlite3 load with it)
     from .._run.calls import ValidCall
+    from .outbox import OutcomeOutbox
 
 __all__ = [
     "UNAVAILABLE",

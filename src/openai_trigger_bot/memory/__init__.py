@@ -16,22 +16,65 @@
     memory = MemoryManager()                                   # in memory only (tests)
 """
 
-from .embedders import Embedder, HashingEmbedder, OpenAIEmbedder
-from .errors import (
-    EmbeddingError,
-    MemoryFileError,
-    MemoryPathError,
-    MemorySchemaError,
-    MemoryStoreError,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .embedders import Embedder, HashingEmbedder, OpenAIEmbedder
+    from .errors import (
+        EmbeddingError,
+        MemoryFileError,
+        MemoryPathError,
+        MemorySchemaError,
+        MemoryStoreError,
+    )
+    from .file import FileMemoryStore
+    from .history import StoreHistory
+    from .inmemory import InMemoryMemoryStore
+    from .manager import CAPTURE_KINDS, DEFAULT_TTLS, CacheInfo, EmbeddingStatus, MemoryManager
+    from .records import Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch, content_hash
+    from .request import MemoryRequest
+    from .sqlite import SQLiteMemoryStore
+    from .store import MemoryStore
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        ".embedders": ("Embedder", "HashingEmbedder", "OpenAIEmbedder"),
+        ".errors": (
+            "EmbeddingError",
+            "MemoryFileError",
+            "MemoryPathError",
+            "MemorySchemaError",
+            "MemoryStoreError",
+        ),
+        ".file": ("FileMemoryStore",),
+        ".history": ("StoreHistory",),
+        ".inmemory": ("InMemoryMemoryStore",),
+        ".manager": (
+            "CAPTURE_KINDS",
+            "DEFAULT_TTLS",
+            "CacheInfo",
+            "EmbeddingStatus",
+            "MemoryManager",
+        ),
+        ".records": (
+            "Memory",
+            "NewMemory",
+            "OutcomeRecord",
+            "ScopeVersion",
+            "VectorBatch",
+            "content_hash",
+        ),
+        ".request": ("MemoryRequest",),
+        ".sqlite": ("SQLiteMemoryStore",),
+        ".store": ("MemoryStore",),
+    },
 )
-from .file import FileMemoryStore
-from .history import StoreHistory
-from .inmemory import InMemoryMemoryStore
-from .manager import CAPTURE_KINDS, DEFAULT_TTLS, CacheInfo, EmbeddingStatus, MemoryManager
-from .records import Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch, content_hash
-from .request import MemoryRequest
-from .sqlite import SQLiteMemoryStore
-from .store import MemoryStore
 
 __all__ = [
     "CAPTURE_KINDS",

@@ -13,22 +13,37 @@ reloads the policies when their files change.
   options that apply them (:mod:`._read_guard` enforces the read deadlines).
 - :mod:`.threaded`: :func:`serve_in_thread`, for tests.
 
-Only :mod:`.app` and :mod:`.threaded` import starlette / uvicorn; they are loaded on first use
-of :func:`create_app` / :func:`serve_in_thread`, so the pure modules work without the extra.
+Every name here is imported on first use (see :mod:`openai_trigger_bot._lazy`): only
+:mod:`.app` and :mod:`.threaded` import starlette / uvicorn, so the pure modules work without
+the extra, and ``trigger-bot serve --help`` loads only :mod:`.limits`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .limits import ServerLimits, uvicorn_options
-from .native import PROTOCOL, ProtocolError
-from .policies import PolicyHolder, PolicyState
-from .reports import IngestResult, OutcomeReport, ReportStore
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .app import create_app
+    from .limits import ServerLimits, uvicorn_options
+    from .native import PROTOCOL, ProtocolError
+    from .policies import PolicyHolder, PolicyState
+    from .reports import IngestResult, OutcomeReport, ReportStore
     from .threaded import serve_in_thread
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        ".app": ("create_app",),
+        ".limits": ("ServerLimits", "uvicorn_options"),
+        ".native": ("PROTOCOL", "ProtocolError"),
+        ".policies": ("PolicyHolder", "PolicyState"),
+        ".reports": ("IngestResult", "OutcomeReport", "ReportStore"),
+        ".threaded": ("serve_in_thread",),
+    },
+)
 
 __all__ = [
     "PROTOCOL",
@@ -43,15 +58,3 @@ __all__ = [
     "serve_in_thread",
     "uvicorn_options",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "create_app":
-        from .app import create_app
-
-        return create_app
-    if name == "serve_in_thread":
-        from .threaded import serve_in_thread
-
-        return serve_in_thread
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,25 +16,58 @@ Compose with :class:`~openai_trigger_bot.governance.Fallback` to decide locally 
 service is down: ``Fallback(RemoteEvaluator(url), LocalRulesEvaluator.from_directory(...))``.
 """
 
-from .authzen import AuthZENProtocol, parse_authzen_configuration
-from .breaker import BreakerPolicy
-from .client import RemoteEvaluator
-from .errors import (
-    FAILURE_KINDS,
-    CircuitOpenError,
-    MalformedAnswerError,
-    NoDecisionError,
-    RemoteConditionError,
-    RemoteEvaluatorError,
-    RemoteHTTPError,
-    RemoteTimeoutError,
-    RemoteTransportError,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .authzen import AuthZENProtocol, parse_authzen_configuration
+    from .breaker import BreakerPolicy
+    from .client import RemoteEvaluator
+    from .errors import (
+        FAILURE_KINDS,
+        CircuitOpenError,
+        MalformedAnswerError,
+        NoDecisionError,
+        RemoteConditionError,
+        RemoteEvaluatorError,
+        RemoteHTTPError,
+        RemoteTimeoutError,
+        RemoteTransportError,
+    )
+    from .events import RemoteEvent
+    from .native import NATIVE_PROTOCOL, NativeProtocol
+    from .opa import OPAProtocol
+    from .protocols import WireProtocol
+    from .retry import RetryPolicy
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        ".authzen": ("AuthZENProtocol", "parse_authzen_configuration"),
+        ".breaker": ("BreakerPolicy",),
+        ".client": ("RemoteEvaluator",),
+        ".errors": (
+            "FAILURE_KINDS",
+            "CircuitOpenError",
+            "MalformedAnswerError",
+            "NoDecisionError",
+            "RemoteConditionError",
+            "RemoteEvaluatorError",
+            "RemoteHTTPError",
+            "RemoteTimeoutError",
+            "RemoteTransportError",
+        ),
+        ".events": ("RemoteEvent",),
+        ".native": ("NATIVE_PROTOCOL", "NativeProtocol"),
+        ".opa": ("OPAProtocol",),
+        ".protocols": ("WireProtocol",),
+        ".retry": ("RetryPolicy",),
+    },
 )
-from .events import RemoteEvent
-from .native import NATIVE_PROTOCOL, NativeProtocol
-from .opa import OPAProtocol
-from .protocols import WireProtocol
-from .retry import RetryPolicy
 
 __all__ = [
     "FAILURE_KINDS",

@@ -45,25 +45,59 @@ with no match, the most restrictive ``default`` of the loaded files applies. The
 bounded at run time by :class:`ConditionBudget`) in :mod:`.budget`.
 """
 
-from .budget import ConditionBudget
-from .cel import CONTEXT_VARIABLES, CelCondition, compile_condition
-from .engine import Explanation, LocalRulesEvaluator, RuleCheck
-from .history import HistoryProvider, InMemoryHistory
-from .loader import (
-    check_policies,
-    load_policies,
-    load_policy_file,
-    load_policy_string,
-    policy_files,
-    read_policies,
-)
-from .model import Expectation, Policy, PolicyTest, Rule
-from .testing import (
-    PolicyTestReport,
-    PolicyTestResult,
-    proposal_from_dict,
-    run_policy_tests,
-    run_tests,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .budget import ConditionBudget
+    from .cel import CONTEXT_VARIABLES, CelCondition, compile_condition
+    from .engine import Explanation, LocalRulesEvaluator, RuleCheck
+    from .history import HistoryProvider, InMemoryHistory
+    from .loader import (
+        check_policies,
+        load_policies,
+        load_policy_file,
+        load_policy_string,
+        policy_files,
+        read_policies,
+    )
+    from .model import Expectation, Policy, PolicyTest, Rule
+    from .testing import (
+        PolicyTestReport,
+        PolicyTestResult,
+        proposal_from_dict,
+        run_policy_tests,
+        run_tests,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        ".budget": ("ConditionBudget",),
+        ".cel": ("CONTEXT_VARIABLES", "CelCondition", "compile_condition"),
+        ".engine": ("Explanation", "LocalRulesEvaluator", "RuleCheck"),
+        ".history": ("HistoryProvider", "InMemoryHistory"),
+        ".loader": (
+            "check_policies",
+            "load_policies",
+            "load_policy_file",
+            "load_policy_string",
+            "policy_files",
+            "read_policies",
+        ),
+        ".model": ("Expectation", "Policy", "PolicyTest", "Rule"),
+        ".testing": (
+            "PolicyTestReport",
+            "PolicyTestResult",
+            "proposal_from_dict",
+            "run_policy_tests",
+            "run_tests",
+        ),
+    },
 )
 
 __all__ = [
