@@ -159,17 +159,17 @@ def offline_script() -> list[ScriptStep]:
 
 def run_demo(client: openai.OpenAI | None = None, *, model: str = "gpt-5.2") -> RunResult:
     """Run the access-request trigger once (offline unless a real client is given)."""
-    bot = build_bot(client or ScriptedResponses(offline_script()).client(), model=model)
-    trigger = bot.triggers["access-request"]
-    return bot.run(
-        trigger(
-            ticket="OPS-1432",
-            username="alice",
-            system="payments-db",
-            reason="Investigating failed refunds in INC-2201; need to read the refunds table.",
-            level="read",
+    with build_bot(client or ScriptedResponses(offline_script()).client(), model=model) as bot:
+        trigger = bot.triggers["access-request"]
+        return bot.run(
+            trigger(
+                ticket="OPS-1432",
+                username="alice",
+                system="payments-db",
+                reason="Investigating failed refunds in INC-2201; need to read the refunds table.",
+                level="read",
+            )
         )
-    )
 
 
 if __name__ == "__main__":

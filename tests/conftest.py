@@ -19,6 +19,27 @@ settings.register_profile("no-deadline", deadline=None)
 settings.load_profile("no-deadline")
 
 
+@pytest.fixture(autouse=True)
+def close_bots(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The test owns the bots it makes: each is closed when the test ends.
+
+    A bot owns the private event loops of ``Bot.run`` and its worker threads; one left open
+    would only be collected later (an "unclosed event loop" ResourceWarning, an error here).
+    Tests of the lifecycle itself close their bots explicitly and check the result.
+    """
+    made: list[Bot] = []
+    init = Bot.__init__
+
+    def tracking(self: Bot, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Bot, "__init__", tracking)
+    yield
+    for bot in made:
+        bot.close()
+
+
 @dataclass
 class Calls:
     """Records every real execution of an action (to prove what did or did not run)."""

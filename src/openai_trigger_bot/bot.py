@@ -15,10 +15,12 @@ import openai
 
 from ._cache_key import default_cache_key
 from ._json import dumps
+from ._lifecycle import Closing
 from ._run.context import stateless_include
 from ._run.loop import RunSpec, run_loop
+from ._run.offload import WorkerPool
 from ._run.prompt import build_input, build_instructions
-from ._run.sync import run_sync
+from ._run.sync import LoopRunner
 from .actions import Action, ActionRegistry
 from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
 from .governance.approvals import ApprovalHandler
@@ -49,7 +51,7 @@ class _Compiled:
     allowed: dict[str, Action[Any]]
 
 
-class Bot:
+class Bot(Closing):
     """A bot that acts only through tools.
 
     Args:
@@ -91,6 +93,13 @@ class Bot:
             fake clock to test deadlines without depending on the machine's speed.
         sleep: Waits between retries of a model call (``asyncio.sleep``); inject a fake one
             with a fake clock.
+
+    Lifecycle: the bot owns what it starts — the worker threads of its sync actions, the
+    private event loops of :meth:`run`, and the ``OpenAI()`` client it creates when given
+    neither ``client`` nor ``model``. :meth:`close` (or leaving ``with Bot(...)`` /
+    ``async with Bot(...)``; :meth:`aclose` in async code) stops and closes them; a closed bot
+    refuses to run. What you pass in (``client``, ``model``, ``memory``, ``outbox``,
+    ``policy``, ``governance``) stays yours: the bot never closes it.
 
     Raises:
         ConfigurationError: A bad combination of options, or an unknown mode.
@@ -140,7 +149,11 @@ class Bot:
             if client
             else None
         )
+        self._own_client: openai.OpenAI | None = None  # created here, so closed here
         self._compiled: dict[str, _Compiled] = {}
+        self._workers = WorkerPool(f"trigger-bot-action:{name}")
+        self._loops = LoopRunner(f"bot {name!r}")
+        self._closed = False
         if enforcement not in ENFORCEMENT_MODES:
             raise ConfigurationError(
                 f"enforcement={enforcement!r} is not one of {', '.join(ENFORCEMENT_MODES)}"
@@ -242,7 +255,8 @@ class Bot:
         """Run a trigger invocation to its end (sync; drives the async core).
 
         Raises:
-            UsageError: Called inside a running event loop, or with a foreign invocation.
+            UsageError: Called inside a running event loop, with a foreign invocation, or
+                after :meth:`close`.
         """
         return self.run_spec(self._spec(invocation))
 
@@ -250,7 +264,8 @@ class Bot:
         """Run a trigger invocation to its end (async). Runtime faults are outcomes, not errors.
 
         Raises:
-            UsageError: The invocation belongs to a trigger of another bot.
+            UsageError: The invocation belongs to a trigger of another bot, or the bot is
+                closed.
         """
         return await run_loop(self._spec(invocation))
 
@@ -268,7 +283,7 @@ class Bot:
             finally:
                 inline_sync_calls.reset(token)
 
-        return run_sync(inline())
+        return self._loops.run(inline())
 
     def request_preview(self, invocation: Invocation) -> dict[str, Any]:
         """The first request body a run of this invocation would send (for inspection)."""
@@ -276,6 +291,7 @@ class Bot:
         return {**spec.base_body, "input": spec.first_input}
 
     def _spec(self, invocation: Invocation) -> RunSpec:
+        self._check_open()
         trig = invocation.trigger
         if self.triggers.get(trig.name) is not trig:
             raise UsageError(f"trigger {trig.name!r} is not a trigger of bot {self.name!r}")
@@ -308,6 +324,7 @@ class Bot:
             first_input: The first round's input items.
             governance: ``True`` for the bot's own; or a replacement (``None``: ungoverned).
         """
+        self._check_open()
         s = self.settings
         return RunSpec(
             run_id=uuid.uuid4().hex,
@@ -323,7 +340,33 @@ class Bot:
             timeout_s=s.timeout_s,
             governance=self.governance if governance is True else governance or None,
             clock=self._clock,
+            offload=self._workers,
         )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Stop what the bot started; idempotent. A closed bot refuses to run.
+
+        Waits for sync actions still running in its worker threads, closes the private event
+        loops of :meth:`run` (a loop still running closes when its run ends), and closes the
+        ``OpenAI()`` client the bot created itself. Objects passed in are left open.
+        """
+        self._closed = True
+        self._loops.close()
+        self._workers.close()
+        client, self._own_client = self._own_client, None
+        if client is not None:
+            client.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError(f"bot {self.name!r} is closed; create a new Bot to run again")
 
     def request_body(
         self,
@@ -383,9 +426,9 @@ class Bot:
             try:
                 # A sync client works from every thread (Bot.run) and every loop (Bot.arun
                 # calls it in a worker thread); an AsyncOpenAI one is bound to one event loop.
-                self._model = OpenAIResponsesModel(
-                    openai.OpenAI(), clock=self._clock, sleep=self._sleep
-                )
+                client = openai.OpenAI()
+                self._model = OpenAIResponsesModel(client, clock=self._clock, sleep=self._sleep)
+                self._own_client = client
             except openai.OpenAIError as exc:
                 raise ConfigurationError(
                     "no client given and none could be created from the environment "

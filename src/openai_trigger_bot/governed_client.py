@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
 import openai
@@ -21,8 +20,8 @@ from pydantic import BaseModel
 
 from ._cache_key import default_cache_key
 from ._chat_input import input_items
+from ._lifecycle import Closing
 from ._run.loop import RunSpec, run_loop
-from ._run.sync import run_sync
 from .actions import Action
 from .bot import Bot
 from .exceptions import UsageError
@@ -33,7 +32,7 @@ from .settings import BotSettings
 __all__ = ["GovernedClient"]
 
 
-class GovernedClient:
+class GovernedClient(Closing):
     """Register tools, run from messages; every tool call passes the governance gate.
 
     Args:
@@ -54,7 +53,6 @@ class GovernedClient:
         **governance: Any,
     ) -> None:
         self.bot = Bot(name, client, settings=settings, **governance)
-        self._owns_client = client is None
         self._bodies: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Action[Any]]]] = {}
 
     # -- tools -----------------------------------------------------------------------------
@@ -172,45 +170,10 @@ class GovernedClient:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def _owned_client(self) -> openai.OpenAI | openai.AsyncOpenAI | None:
-        client = getattr(self.bot._model, "client", None)
-        owned = self._owns_client and isinstance(client, (openai.OpenAI, openai.AsyncOpenAI))
-        return client if owned else None
-
     def close(self) -> None:
-        """Close the client if this object created it (the caller's client stays open)."""
-        client = self._owned_client()
-        if isinstance(client, openai.AsyncOpenAI):
-            run_sync(client.close())
-        elif client is not None:
-            client.close()
+        """Close the bot (its worker threads, event loops, and the client it created).
 
-    async def aclose(self) -> None:
-        """The async twin of :meth:`close`."""
-        client = self._owned_client()
-        if isinstance(client, openai.AsyncOpenAI):
-            await client.close()
-        elif client is not None:
-            client.close()
-
-    def __enter__(self) -> GovernedClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> GovernedClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        A client passed in stays open: it is the caller's. Idempotent; a closed
+        ``GovernedClient`` refuses to run.
+        """
+        self.bot.close()

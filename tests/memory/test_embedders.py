@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from openai_trigger_bot.exceptions import UsageError
 from openai_trigger_bot.memory import (
     Embedder,
     EmbeddingError,
@@ -119,6 +120,10 @@ def test_an_async_client_also_serves_sync_code() -> None:
     assert embedder.embed(["one"]).shape == (1, 8)
     assert embedder.embed(["two"]).shape == (1, 8)  # the same private loop, reused
     assert len(api.requests) == 2
+    embedder.close()  # the embedder owns that loop: closed here, never left to the collector
+    embedder.close()
+    with pytest.raises(UsageError, match="OpenAIEmbedder is closed"):
+        embedder.embed(["three"])
 
 
 async def test_a_sync_client_serves_async_code_from_a_thread() -> None:

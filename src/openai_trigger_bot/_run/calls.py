@@ -9,14 +9,12 @@ actionable ``function_call_output`` for the model.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import json
 import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,7 @@ from ..models.base import FunctionCallItem
 from ..models.openai import inline_sync_calls
 from ..outcomes import EventStatus
 from ..result import ActionCall
+from .offload import Offload, to_thread
 
 __all__ = [
     "CallResult",
@@ -46,10 +45,6 @@ __all__ = [
 
 _MAX_ERROR_CHARS = 240
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-# One process-wide pool for sync actions: threads outlive event loops (``Bot.run`` may create
-# several), and ``asyncio.to_thread`` would use a per-loop default executor instead.
-_EXECUTOR = ThreadPoolExecutor(max_workers=32, thread_name_prefix="trigger-bot-action")
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,11 +326,13 @@ def not_run(valid: ValidCall, verdict: Verdict) -> CallResult:
     )
 
 
-async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResult:
+async def execute(
+    valid: ValidCall, verdict: Verdict | None = None, *, offload: Offload = to_thread
+) -> CallResult:
     """Run one validated action; failures become ``tool_error`` results, never exceptions.
 
-    Sync actions run in a worker thread (with the caller's context variables) so they never
-    block the event loop.
+    Sync actions run through ``offload`` (the run's worker pool, with the caller's context
+    variables) so they never block the event loop.
     """
     action, call = valid.action, valid.call
     started_at = time.time()
@@ -345,11 +342,7 @@ async def execute(valid: ValidCall, verdict: Verdict | None = None) -> CallResul
         if action.is_async:
             value = await action.fn(**valid.kwargs)
         else:
-            ctx = contextvars.copy_context()
-            loop = asyncio.get_running_loop()
-            value = await loop.run_in_executor(
-                _EXECUTOR, functools.partial(ctx.run, action.fn, **valid.kwargs)
-            )
+            value = await offload(functools.partial(action.fn, **valid.kwargs))
         output: Any = valid.clean(value) if isinstance(value, str) else to_jsonable(value)
         output = valid.secrets.data(output)
         text = output_text(output)
@@ -419,8 +412,12 @@ def _failed(
     )
 
 
-async def execute_all(runs: Sequence[tuple[ValidCall, Verdict | None]]) -> list[CallResult]:
+async def execute_all(
+    runs: Sequence[tuple[ValidCall, Verdict | None]], *, offload: Offload = to_thread
+) -> list[CallResult]:
     """Execute validated calls concurrently; results in the given order."""
     if len(runs) == 1:
-        return [await execute(*runs[0])]
-    return list(await asyncio.gather(*(execute(v, verdict) for v, verdict in runs)))
+        return [await execute(*runs[0], offload=offload)]
+    return list(
+        await asyncio.gather(*(execute(v, verdict, offload=offload) for v, verdict in runs))
+    )

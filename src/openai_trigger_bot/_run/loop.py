@@ -38,6 +38,7 @@ from .calls import (
 )
 from .context import Chained, Context, Stateless
 from .model_call import call_model, response_outcome, unrun_events
+from .offload import Offload, to_thread
 
 if TYPE_CHECKING:  # a type only: memory (and numpy) load when a bot is given one
     from ..memory.manager import MemoryManager
@@ -67,6 +68,7 @@ class RunSpec:
         memory_request: What this run recalls (and where it captures); ``None``: neither.
         memory_query: The text to rank memories by when the request names no query.
         clock: Monotonic seconds, for the deadline (a fake one in tests).
+        offload: Runs sync actions off the event loop (the bot's worker pool).
     """
 
     run_id: str
@@ -85,6 +87,7 @@ class RunSpec:
     memory_request: MemoryRequest | None = None
     memory_query: str | None = None
     clock: Callable[[], float] = time.monotonic
+    offload: Offload = to_thread
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -271,7 +274,9 @@ async def _run_calls(
             decided[id(item)] = skipped(item, "the run's action budget is used up", verdict)
             stop = stop or "max_action_calls"
     if runs:
-        for (item, _), result in zip(runs, await execute_all(runs), strict=True):
+        for (item, _), result in zip(
+            runs, await execute_all(runs, offload=spec.offload), strict=True
+        ):
             decided[id(item)] = result
     results = [decided[id(c)] if isinstance(c, ValidCall) else c for c in checked]
     if gov is not None:

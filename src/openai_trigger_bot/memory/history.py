@@ -12,13 +12,15 @@ can queue behind another process's write for up to ``busy_timeout``. Records go 
 in-process buffer that a background thread writes in batches (a few milliseconds later), and
 ``counts`` adds the buffered records to what the store counts, so this process always sees
 its own records at once; other processes see them after the write. ``flush()`` writes the
-buffer now; ``close()`` (and interpreter exit) flushes it. A process killed before a flush
-loses the records of its last few milliseconds.
+buffer now; ``close()`` flushes it and stops the writer — its owner calls it
+(``MemoryManager.close()`` does). No ``atexit`` hook is registered: like a process killed
+before a flush, a process that exits without closing the history loses the records of its
+last few milliseconds. (The writer is a daemon thread, so an unwritable store never keeps the
+process from exiting; it stops by itself after about a second idle.)
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
@@ -66,15 +68,6 @@ class StoreHistory:
         self._thread: threading.Thread | None = None
         self._next_prune = 0.0
         self._closed = False
-        ref = weakref.ref(self)
-
-        def flush_at_exit() -> None:
-            history = ref()
-            if history is not None:
-                history.close()
-
-        self._at_exit = flush_at_exit
-        atexit.register(flush_at_exit)
 
     def record(
         self, action: str, status: str, *, target: str | None = None, at: float | None = None
@@ -144,7 +137,6 @@ class StoreHistory:
         if self._closed:
             return
         self._closed = True
-        atexit.unregister(self._at_exit)
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import openai
 
+from ..._run.sync import LoopRunner
 from ...models.openai import inline_sync_calls
 from ..errors import EmbeddingError
 from ..records import FloatMatrix
@@ -81,7 +82,8 @@ class OpenAIEmbedder:
     Args:
         client: An ``openai.OpenAI`` or ``openai.AsyncOpenAI``. With a sync client,
             :meth:`aembed` calls it in a worker thread; with an async client, :meth:`embed`
-            runs it on a private event loop of the calling thread (not inside a running loop).
+            runs it on a private event loop of the calling thread (not inside a running loop);
+            :meth:`close` closes those loops (the client stays open: it is the caller's).
             Its own retries (``max_retries``) cover transient errors.
         model: The embedding model.
         dimensions: Shorter vectors (``text-embedding-3-*`` only); the model's own length
@@ -130,6 +132,7 @@ class OpenAIEmbedder:
         self._truncate = long_inputs == "truncate"
         self._cache: OrderedDict[bytes, FloatMatrix] = OrderedDict()
         self._lock = threading.Lock()
+        self._loops = LoopRunner("OpenAIEmbedder")
         self.requests = 0
         """How many API requests this embedder has sent."""
         self.long_inputs = 0
@@ -267,9 +270,7 @@ class OpenAIEmbedder:
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
-                from ..._run.sync import run_sync
-
-                return run_sync(self.aembed(texts))
+                return self._loops.run(self.aembed(texts))
             raise EmbeddingError(
                 "embed() with an AsyncOpenAI client inside a running event loop: await aembed()"
             )
@@ -285,6 +286,10 @@ class OpenAIEmbedder:
         finally:
             found = self._finish(job)
         return self._assemble(job, found)
+
+    def close(self) -> None:
+        """Close the private event loops :meth:`embed` ran an async client on (idempotent)."""
+        self._loops.close()
 
     async def aembed(self, texts: Sequence[str]) -> FloatMatrix:
         """See :meth:`Embedder.aembed`."""
