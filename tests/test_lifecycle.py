@@ -145,6 +145,35 @@ def test_close_twice_is_fine_and_a_closed_bot_refuses_to_run() -> None:
     assert scripted.requests == [] and seen.threads == []
 
 
+def test_a_sync_action_may_close_its_own_bot() -> None:
+    scripted = ScriptedResponses([[function_call("stop", {"text": "x"})], [message("ok")]])
+    workers: list[threading.Thread] = []
+
+    @action(global_action=True)
+    def stop(text: str) -> str:
+        """Close the bot from inside one of its worker threads.
+
+        Args:
+            text: Ignored.
+        """
+        workers.append(threading.current_thread())
+        bot.close()
+        return "closed"
+
+    bot = Bot("self-closing", client=scripted.client(), settings=BotSettings(model="gpt-5.2"))
+    bot.register_actions(stop)
+
+    @bot.trigger("go", prompt="Stop.")
+    def go(text: str) -> str:
+        return text
+
+    result = bot.run(go("hi"))
+    assert [e.status for e in result.events] == ["executed"]  # no "cannot join" error
+    assert bot.closed
+    workers[0].join()  # it stops once its call returned (no deadline: join waits)
+    assert not workers[0].is_alive()
+
+
 def test_a_closed_governed_client_refuses_to_run() -> None:
     scripted = ScriptedResponses([[message("x")]])
     with GovernedClient(scripted.client()) as gc:

@@ -48,6 +48,7 @@ class WorkerPool:
         self._max_workers = max_workers
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._threads: set[threading.Thread] = set()  # the workers, to know who calls close
         self._closed = False
 
     async def __call__(self, fn: Callable[..., T], /, *args: Any) -> T:
@@ -61,7 +62,9 @@ class WorkerPool:
                 raise UsageError(f"{self._name} is closed")
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    max_workers=self._max_workers, thread_name_prefix=self._name
+                    max_workers=self._max_workers,
+                    thread_name_prefix=self._name,
+                    initializer=self._register,
                 )
             executor = self._executor
         ctx = contextvars.copy_context()
@@ -74,9 +77,18 @@ class WorkerPool:
         return self._executor is not None
 
     def close(self) -> None:
-        """Refuse new work, wait for running calls, and stop the threads (idempotent)."""
+        """Refuse new work, wait for running calls, and stop the threads (idempotent).
+
+        Called from one of the pool's own threads (a sync action closing its bot), it cannot
+        wait for itself: the threads then stop as soon as their calls return.
+        """
         with self._lock:
             self._closed = True
             executor, self._executor = self._executor, None
+            inside = threading.current_thread() in self._threads
         if executor is not None:
-            executor.shutdown(wait=True)
+            executor.shutdown(wait=not inside)
+
+    def _register(self) -> None:
+        with self._lock:
+            self._threads.add(threading.current_thread())
