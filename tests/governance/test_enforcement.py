@@ -45,8 +45,23 @@ TABLE = {
 }
 COLUMNS = ("shadow", "advisory", "enforced", "review")
 
+# Mode needs_context: as review, except that the model is asked instead of a person.
+NEEDS_CONTEXT = {
+    "proceed": ("execute", "execute", "needs_context", "needs_context"),
+    "proceed_with_caution": ("execute", "execute", "needs_context", "needs_context"),
+    "review_recommended": ("execute", "execute", "needs_context", "needs_context"),
+    "do_not_proceed": ("execute", "block", "block", "block"),
+}
+
+
+def _expected(recommendation: str, mode: str, column: int) -> str:
+    if mode == "needs_context":
+        return NEEDS_CONTEXT[recommendation][column]
+    return TABLE[LEVEL[recommendation, mode]][column]
+
+
 CASES = [
-    (recommendation, mode, enforcement, TABLE[LEVEL[recommendation, mode]][column])
+    (recommendation, mode, enforcement, _expected(recommendation, mode, column))
     for (recommendation, mode) in LEVEL
     for column, enforcement in enumerate(COLUMNS)
 ]
@@ -54,6 +69,7 @@ CASES = [
 
 def test_the_tables_cover_every_known_value() -> None:
     assert set(LEVEL) == {(r, m) for r in RECOMMENDATIONS for m in MODES}
+    assert set(NEEDS_CONTEXT) == set(RECOMMENDATIONS)
     assert set(COLUMNS) == set(ENFORCEMENT_MODES)
     assert len(CASES) == 64
 
@@ -137,3 +153,13 @@ def test_outcome_for_failure(fail_mode: str, enforcement: str, expected: str) ->
 
 def test_fail_mode_closed_is_the_default() -> None:
     assert outcome_for_failure() == "block"
+
+
+@pytest.mark.parametrize("recommendation", ["proceed", "review_recommended"])
+def test_needs_context_never_asks_a_person(recommendation: str) -> None:
+    """Where a review would ask a person, a needs_context decision asks the model instead."""
+    decision = Decision(recommendation=recommendation, mode="needs_context")
+    for enforcement in ("enforced", "review"):
+        assert outcome_for(decision, enforcement) == "needs_context"
+    for enforcement in ("advisory", "shadow"):
+        assert outcome_for(decision, enforcement) == "execute"

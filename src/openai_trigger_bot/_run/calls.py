@@ -309,6 +309,7 @@ def skipped(valid: ValidCall, reason: str, verdict: Verdict | None = None) -> Ca
 _NOT_RUN_STATUS: dict[str, EventStatus] = {
     "block": "blocked",
     "approval_required": "approval_required",
+    "needs_context": "needs_context",
     "denied": "denied",
     "tool_error": "tool_error",
 }

@@ -1,7 +1,8 @@
 """Governance: every proposed tool call is decided on before it runs.
 
 - :mod:`.decision`: the records (``ProposedAction``, ``Decision``, ``ExecutionEvent``).
-- :mod:`.enforcement`: decision → ``execute`` / ``block`` / ``approval_required``.
+- :mod:`.enforcement`: decision → ``execute`` / ``block`` / ``approval_required`` /
+  ``needs_context``.
 - :mod:`.evaluator` and :mod:`.shadow`: the ``PolicyEvaluator`` protocol and its wrappers.
 - :mod:`.rules`: the local YAML/CEL rules engine (the default evaluator).
 """

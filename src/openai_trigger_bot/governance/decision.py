@@ -47,10 +47,10 @@ Recommendation = Literal["proceed", "proceed_with_caution", "review_recommended"
 """What a policy recommends, from least to most restrictive."""
 
 Mode = Literal["autonomous", "review", "blocked", "needs_context"]
-"""How the call may go ahead: on its own, after a human review, not at all, or once a human
-supplies missing context (treated like ``review``)."""
+"""How the call may go ahead: on its own, after a human review, not at all, or once the model
+supplies the context the decision's reason asks for (it proposes the call again)."""
 
-Outcome = Literal["execute", "block", "approval_required"]
+Outcome = Literal["execute", "block", "approval_required", "needs_context"]
 """What the gate does with a proposed call (not how the call ended: that is its status, one of
 :data:`openai_trigger_bot.outcomes.EVENT_STATUSES`)."""
 
@@ -68,7 +68,7 @@ RECOMMENDATIONS: tuple[Recommendation, ...] = (
     "do_not_proceed",
 )
 MODES: tuple[Mode, ...] = ("autonomous", "review", "blocked", "needs_context")
-OUTCOMES: tuple[Outcome, ...] = ("execute", "block", "approval_required")
+OUTCOMES: tuple[Outcome, ...] = ("execute", "block", "approval_required", "needs_context")
 ENFORCEMENT_MODES: tuple[EnforcementMode, ...] = ("advisory", "review", "enforced", "shadow")
 FAIL_MODES: tuple[FailMode, ...] = ("closed", "open")
 

@@ -30,6 +30,19 @@ block     execute   block     block              block
 - ``review`` asks a human about everything that is not a plain ``proceed``; hard stops still
   block (a human can change a policy, but an approval does not override a ``do_not_proceed``).
 
+A decision whose mode is ``needs_context`` follows the table like ``review``, except that where
+the table says ``approval_required`` the outcome is ``needs_context``: no person is asked, the
+call does not run, and the model is told what the policy wants to know (the decision's reason)
+so that it can gather it and propose again. A hard stop still blocks, and under ``advisory`` and
+``shadow`` it executes, as any review does:
+
+=============================  ========  ========  =============  =============
+decision                       shadow    advisory  enforced       review
+=============================  ========  ========  =============  =============
+mode ``needs_context``         execute   execute   needs_context  needs_context
+... with ``do_not_proceed``    execute   block     block          block
+=============================  ========  ========  =============  =============
+
 An unknown recommendation or mode is the ``block`` level, so it never proceeds outside
 ``shadow``. An unknown enforcement mode (a configuration mistake that slipped through) blocks
 everything; an unknown fail mode fails closed.
@@ -114,10 +127,14 @@ def outcome_for(decision: Decision, enforcement: str = "enforced") -> Outcome:
         enforcement: ``advisory``, ``review``, ``enforced`` (default) or ``shadow``.
 
     Returns:
-        ``execute``, ``block`` or ``approval_required``. Never ``execute`` for an unknown
-        recommendation or mode, except under ``shadow``.
+        ``execute``, ``block``, ``approval_required`` or, for a decision whose mode is
+        ``needs_context``, ``needs_context`` where the table says ``approval_required``. Never
+        ``execute`` for an unknown recommendation or mode, except under ``shadow``.
     """
-    return outcome_for_level(restrictiveness(decision), enforcement)
+    outcome = outcome_for_level(restrictiveness(decision), enforcement)
+    if outcome == "approval_required" and decision.mode == "needs_context":
+        return "needs_context"
+    return outcome
 
 
 def fail_mode_for(

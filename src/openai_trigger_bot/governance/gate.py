@@ -45,6 +45,7 @@ __all__ = [
     "Governance",
     "Verdict",
     "decide_all",
+    "needs_context_message",
     "notify",
 ]
 
@@ -53,7 +54,9 @@ log = logging.getLogger("openai_trigger_bot.governance")
 DecisionHook = Callable[[ExecutionEvent], "object | Awaitable[object]"]
 """Called with the final event of every governed call (sync or async)."""
 
-VerdictOutcome = Literal["execute", "block", "approval_required", "denied", "tool_error"]
+VerdictOutcome = Literal[
+    "execute", "block", "approval_required", "needs_context", "denied", "tool_error"
+]
 
 BLOCKED = "Not run: blocked by policy."
 PENDING = (
@@ -63,6 +66,31 @@ PENDING = (
 DENIED = "Not run: a reviewer declined this call. Do not call it again."
 UNAVAILABLE = "Not run: the policy check is unavailable, so the call was blocked. Do not retry it."
 APPROVAL_UNAVAILABLE = "Not run: no valid approval could be obtained, so the call was blocked."
+MAX_CONTEXT_REASON_CHARS = 500
+"""How much of a ``needs_context`` decision's reason the model is told (the rest is cut)."""
+
+
+def needs_context_message(reason: str) -> str:
+    """What the model hears when the policy needs more context before a call may run.
+
+    Unlike the other messages, this one carries the decision's reason: for a ``needs_context``
+    decision the reason is meant for the model (policy authors write it as a question to the
+    model), so that it can gather what is missing and propose the call again.
+
+    Args:
+        reason: The decision's reason (secret values already scrubbed); cut to
+            :data:`MAX_CONTEXT_REASON_CHARS` characters.
+    """
+    text = " ".join(reason.split())
+    if len(text) > MAX_CONTEXT_REASON_CHARS:
+        text = text[: MAX_CONTEXT_REASON_CHARS - 1] + "…"
+    if not text:
+        return (
+            "Not run yet: the policy needs more context before this call can run. Gather it, "
+            "then call again."
+        )
+    end = "" if text.endswith((".", "?", "!", "…")) else "."
+    return f"Not run yet: the policy needs more context: {text}{end} Gather it, then call again."
 
 
 @dataclass(frozen=True)
@@ -254,6 +282,9 @@ async def _verdict(
         if better and better in allowed and better != valid.action.name:
             message += f" Consider `{better}` instead."
         return Verdict("block", proposal, decision, decision_ms=ms, message=message)
+    if outcome == "needs_context":  # the model is asked, not a person: no approval handler
+        message = needs_context_message(valid.clean(decision.reason))
+        return Verdict("needs_context", proposal, decision, decision_ms=ms, message=message)
     return await _approval(gov, proposal, decision, ms)
 
 

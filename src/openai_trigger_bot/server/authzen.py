@@ -22,6 +22,8 @@ outcome              decision  context
 ===================  ========  ===================================================
 execute              true      ``reason``: the policy's reason
 approval_required    false     ``reason: "approval_required"`` and ``access_request``
+needs_context        false     as ``approval_required`` (``access_request.mode`` says
+                               ``needs_context``; its ``reason`` is the question)
 block                false     ``reason``: the policy's reason
 ===================  ========  ===================================================
 
@@ -200,7 +202,7 @@ def evaluation_result(decision: Decision) -> dict[str, Any]:
     }
     if outcome == "execute":
         return {"decision": True, "context": context}
-    if outcome == "approval_required":
+    if outcome in ("approval_required", "needs_context"):  # the wire keeps one "not yet" form
         context["reason"] = "approval_required"
         context["access_request"] = {
             "reason": decision.reason,

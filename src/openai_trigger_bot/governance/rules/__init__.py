@@ -33,7 +33,7 @@ A policy file::
         history: {executed: 4}           # optional counts for `history` (every window)
         now: "2026-11-24T09:30:00Z"      # optional; default 2026-01-01T12:00:00Z
         expect:                          # at least one check
-          outcome: execute               # execute | block | approval_required
+          outcome: execute               # execute | block | approval_required | needs_context
           enforcement: enforced          # the mode for `outcome` (default enforced)
           # recommendation, mode, rules: [ids that match, exactly], error: "text"
 

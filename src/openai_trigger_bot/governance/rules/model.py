@@ -76,7 +76,8 @@ class Expectation:
     """What a policy test expects; ``None`` fields are not checked.
 
     Attributes:
-        outcome: ``execute``, ``block`` or ``approval_required`` under ``enforcement``.
+        outcome: ``execute``, ``block``, ``approval_required`` or ``needs_context`` under
+            ``enforcement``.
         enforcement: The enforcement mode for ``outcome`` (default ``enforced``).
         recommendation: The expected recommendation.
         mode: The expected mode.
