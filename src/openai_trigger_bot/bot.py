@@ -25,7 +25,7 @@ from .actions import Action, ActionRegistry
 from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
 from .governance.approvals import ApprovalHandler
 from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode, FailMode
-from .governance.defaults import RiskTierEvaluator
+from .governance.defaults import evaluator_for
 from .governance.evaluator import PolicyEvaluator
 from .governance.gate import DecisionHook, Governance
 from .memory.request import MemoryRequest
@@ -37,7 +37,6 @@ from .triggers import Invocation, Trigger
 
 if TYPE_CHECKING:  # imported where used: a plain bot loads neither numpy, CEL nor httpx
     from .governance.outbox import OutcomeOutbox
-    from .governance.rules.history import HistoryProvider
     from .memory.manager import MemoryManager
 
 __all__ = ["Bot"]
@@ -172,7 +171,7 @@ class Bot(Closing):
         history = memory.history if memory is not None else None
         if governance is None and governed:
             governance = Governance(
-                evaluator=_evaluator(policy, history),
+                evaluator=evaluator_for(policy, history),
                 history=history,
                 enforcement=enforcement,
                 fail_mode=fail_mode,
@@ -435,19 +434,3 @@ class Bot(Closing):
                     f"(set OPENAI_API_KEY or pass client=): {exc}"
                 ) from exc
         return self._model
-
-
-def _evaluator(
-    policy: PolicyEvaluator | str | Path | None, history: HistoryProvider | None
-) -> PolicyEvaluator:
-    if policy is None:
-        return RiskTierEvaluator()
-    if isinstance(policy, (str, Path)):
-        from .governance.rules.engine import LocalRulesEvaluator
-
-        return LocalRulesEvaluator.from_directory(policy, history=history)
-    if not callable(getattr(policy, "evaluate", None)):
-        raise ConfigurationError(
-            f"policy must be a PolicyEvaluator or a policy directory, got {type(policy).__name__}"
-        )
-    return policy

@@ -7,9 +7,17 @@ approval unless a policy says otherwise; undeclared, ``low`` and ``medium`` risk
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..exceptions import ConfigurationError
 from .decision import Decision, ProposedAction
 
-__all__ = ["RiskTierEvaluator"]
+if TYPE_CHECKING:
+    from .evaluator import PolicyEvaluator
+    from .rules.history import HistoryProvider
+
+__all__ = ["RiskTierEvaluator", "evaluator_for"]
 
 _BY_RISK: dict[str | None, Decision] = {
     None: Decision(recommendation="proceed", risk=0.1, reason="no risk declared"),
@@ -47,3 +55,29 @@ class RiskTierEvaluator:
     def evaluate(self, proposal: ProposedAction) -> Decision:
         """The decision for the proposal's declared risk."""
         return self._decisions.get(proposal.metadata.risk, self._decisions["critical"])
+
+
+def evaluator_for(
+    policy: PolicyEvaluator | str | Path | None, history: HistoryProvider | None = None
+) -> PolicyEvaluator:
+    """The evaluator for a bot's ``policy=`` argument.
+
+    Args:
+        policy: ``None`` (decide by declared risk), a policy directory, or an evaluator.
+        history: Where a policy directory's ``history`` conditions count outcomes.
+
+    Raises:
+        ConfigurationError: ``policy`` is neither.
+        PolicyLoadError: The directory's policies do not load.
+    """
+    if policy is None:
+        return RiskTierEvaluator()
+    if isinstance(policy, (str, Path)):
+        from .rules.engine import LocalRulesEvaluator  # CEL and YAML load only when used
+
+        return LocalRulesEvaluator.from_directory(policy, history=history)
+    if not callable(getattr(policy, "evaluate", None)):
+        raise ConfigurationError(
+            f"policy must be a PolicyEvaluator or a policy directory, got {type(policy).__name__}"
+        )
+    return policy

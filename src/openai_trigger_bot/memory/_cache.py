@@ -30,9 +30,18 @@ import numpy as np
 from .records import FloatMatrix, IdArray, ScopeVersion, TimeArray, VectorBatch
 from .store import MemoryStore
 
-__all__ = ["ScopeSnapshot", "VectorCache"]
+__all__ = ["CacheInfo", "ScopeSnapshot", "VectorCache"]
 
 _GROWTH = 0.125
+
+
+class CacheInfo(NamedTuple):
+    """The vector cache's size: rows, bytes held, bytes of the vectors alone, full loads."""
+
+    rows: int
+    nbytes: int
+    vector_nbytes: int
+    loads: int
 
 
 class ScopeSnapshot(NamedTuple):

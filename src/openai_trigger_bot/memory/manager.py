@@ -40,15 +40,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-import inspect
 import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from ..models.openai import inline_sync_calls
-from ._cache import VectorCache
+from ._cache import CacheInfo, VectorCache
 from ._embedding import EmbeddingGuard, EmbeddingStatus
 from ._hooks import CaptureHooks
 from ._rank import distinct, interleave, recent_shares, top_k
@@ -59,7 +58,7 @@ from .inmemory import InMemoryMemoryStore
 from .records import CAPTURE_KINDS, FloatMatrix, Memory, NewMemory
 from .request import MemoryRequest
 from .sqlite import SQLiteMemoryStore
-from .store import MemoryStore
+from .store import MemoryStore, accepts_captured
 
 __all__ = ["CAPTURE_KINDS", "DEFAULT_TTLS", "CacheInfo", "EmbeddingStatus", "MemoryManager"]
 
@@ -76,26 +75,6 @@ DEFAULT_TTLS: Mapping[str, float | None] = {
 
 _MAX_FETCH = 1024
 """The most rows one leg reads while skipping copies of texts it already has."""
-
-
-def _accepts_captured(store: MemoryStore) -> bool:
-    """Whether ``store.recent`` takes ``captured=`` (stores written before it did not)."""
-    try:
-        parameters = inspect.signature(store.recent).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return False
-    return "captured" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-
-
-class CacheInfo(NamedTuple):
-    """The vector cache's size: rows, bytes held, bytes of the vectors alone, full loads."""
-
-    rows: int
-    nbytes: int
-    vector_nbytes: int
-    loads: int
 
 
 class MemoryManager(CaptureHooks):
@@ -150,7 +129,7 @@ class MemoryManager(CaptureHooks):
         self._purge_interval = purge_interval
         self._next_purge = 0.0
         self._cache = VectorCache(store, self._space)
-        self._split_recent = _accepts_captured(store)
+        self._split_recent = accepts_captured(store)
         self._history: StoreHistory | None = None
         self._history_lock = threading.Lock()
 

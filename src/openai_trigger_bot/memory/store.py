@@ -44,12 +44,13 @@ A ``PostgresMemoryStore`` slots in without touching the manager:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from .records import FloatMatrix, Memory, NewMemory, OutcomeRecord, ScopeVersion, VectorBatch
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryStore", "accepts_captured"]
 
 
 @runtime_checkable
@@ -144,3 +145,14 @@ class MemoryStore(Protocol):
     def close(self) -> None:
         """Release connections and files (idempotent)."""
         ...
+
+
+def accepts_captured(store: MemoryStore) -> bool:
+    """Whether ``store.recent`` takes ``captured=`` (stores written before it did not)."""
+    try:
+        parameters = inspect.signature(store.recent).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+    return "captured" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
