@@ -68,7 +68,8 @@ class RunSpec:
         memory_request: What this run recalls (and where it captures); ``None``: neither.
         memory_query: The text to rank memories by when the request names no query.
         clock: Monotonic seconds, for the deadline (a fake one in tests).
-        offload: Runs sync actions off the event loop (the bot's worker pool).
+        offload: Runs sync work off the event loop (the bot's worker pool): sync actions,
+            the outbox's SQLite inserts, and a sync evaluator counting outcomes in a store.
     """
 
     run_id: str
@@ -283,7 +284,14 @@ async def _run_calls(
         for item in valid:
             proposal = verdicts[id(item)].proposal
             event = decided[id(item)].event
-            await notify(gov, event, proposal, bot=spec.bot, recorded=id(item) in recorded)
+            await notify(
+                gov,
+                event,
+                proposal,
+                bot=spec.bot,
+                offload=spec.offload,
+                recorded=id(item) in recorded,
+            )
     return results, stop
 
 
@@ -297,7 +305,13 @@ async def _decide(
     if not valid:
         return {}
     work = decide_all(
-        gov, valid, bot=spec.bot, trigger=spec.trigger, run_id=spec.run_id, allowed=spec.allowed
+        gov,
+        valid,
+        bot=spec.bot,
+        trigger=spec.trigger,
+        run_id=spec.run_id,
+        allowed=spec.allowed,
+        offload=spec.offload,
     )
     try:
         if deadline is None:

@@ -29,6 +29,7 @@ from .decision import Decision, ProposedAction
 from .errors import MalformedDecisionError
 
 if TYPE_CHECKING:  # the rules package (CEL and all) is not loaded for a type
+    from .._run.offload import Offload
     from .rules.history import HistoryProvider
 
 __all__ = [
@@ -107,14 +108,26 @@ def discard_pending(value: object) -> None:
         value.cancel()
 
 
-async def evaluate(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decision:
+async def evaluate(
+    evaluator: PolicyEvaluator, proposal: ProposedAction, *, offload: Offload | None = None
+) -> Decision:
     """Ask an evaluator, sync or async, for its decision.
+
+    Args:
+        evaluator: The evaluator.
+        proposal: The proposal.
+        offload: Calls ``evaluate`` there, off the event loop (for a sync evaluator that may
+            block: one that counts outcomes in a store); an awaitable it returns is awaited
+            here.
 
     Raises:
         MalformedDecisionError: The evaluator returned something other than a ``Decision``.
         Exception: Whatever the evaluator raised.
     """
-    result = evaluator.evaluate(proposal)
+    if offload is None:
+        result = evaluator.evaluate(proposal)
+    else:
+        result = await offload(evaluator.evaluate, proposal)
     if inspect.isawaitable(result):
         result = await result
     return checked_decision(evaluator, result)
@@ -137,7 +150,10 @@ def evaluate_sync(evaluator: PolicyEvaluator, proposal: ProposedAction) -> Decis
 
 
 async def evaluate_many(
-    evaluator: PolicyEvaluator, proposals: Sequence[ProposedAction]
+    evaluator: PolicyEvaluator,
+    proposals: Sequence[ProposedAction],
+    *,
+    offload: Offload | None = None,
 ) -> list[BatchAnswer]:
     """One answer per proposal, in order, never raising for an evaluator's failure.
 
@@ -145,7 +161,8 @@ async def evaluate_many(
     :class:`BatchEvaluator`; otherwise (and for a single proposal) each is evaluated with
     ``evaluate``, concurrently. An error is returned in the position it belongs to (every
     position, when the whole batch failed); anything that is not a ``Decision`` becomes a
-    :class:`MalformedDecisionError` there.
+    :class:`MalformedDecisionError` there. With ``offload``, the evaluator's methods are called
+    there (see :func:`evaluate`).
 
     Raises:
         BaseException: Cancellation and exits, which are not evaluator failures.
@@ -155,12 +172,15 @@ async def evaluate_many(
         return []
     if count == 1:
         try:
-            return [await evaluate(evaluator, proposals[0])]
+            return [await evaluate(evaluator, proposals[0], offload=offload)]
         except Exception as exc:
             return [exc]
     if isinstance(evaluator, BatchEvaluator):
         try:
-            answers = evaluator.evaluate_batch(proposals)
+            if offload is None:
+                answers = evaluator.evaluate_batch(proposals)
+            else:
+                answers = await offload(evaluator.evaluate_batch, proposals)
             if inspect.isawaitable(answers):
                 answers = await answers
         except Exception as exc:
@@ -173,7 +193,9 @@ async def evaluate_many(
             return [error] * count
         return [_batch_item(evaluator, answer) for answer in answers]
     return list(
-        await asyncio.gather(*(evaluate(evaluator, p) for p in proposals), return_exceptions=True)
+        await asyncio.gather(
+            *(evaluate(evaluator, p, offload=offload) for p in proposals), return_exceptions=True
+        )
     )
 
 

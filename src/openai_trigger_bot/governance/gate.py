@@ -11,6 +11,7 @@ extractor that raises on valid arguments) become ``tool_error``, never a silent 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._json import to_jsonable
+from ..exceptions import UsageError
 from .approvals import ApprovalHandler, ask
 from .capabilities import PolicyEvaluator, evaluate_many, histories_of
 from .decision import (
@@ -32,10 +34,11 @@ from .decision import (
 from .defaults import RiskTierEvaluator
 from .enforcement import fail_mode_for, outcome_for, outcome_for_failure
 from .errors import EvaluatorError
-from .rules.history import HistoryProvider
+from .rules.history import HistoryProvider, InMemoryHistory
 
 if TYPE_CHECKING:  # OutcomeOutbox: a type only (httpx, tenacity and sqlite3 load with it)
     from .._run.calls import ValidCall
+    from .._run.offload import Offload
     from .outbox import OutcomeOutbox
 
 __all__ = [
@@ -137,6 +140,9 @@ class Governance:
 
     recorders: tuple[HistoryProvider, ...] = field(init=False, repr=False, compare=False)
     """Every history outcomes go to: ``history`` and each one the evaluator reads."""
+    decides_off_loop: bool = field(init=False, repr=False, compare=False)
+    """The evaluator is sync and counts outcomes in a history that may block (a store, not an
+    :class:`~.rules.history.InMemoryHistory`): the run calls it through its offload seam."""
 
     def __post_init__(self) -> None:
         # Resolved once: the explicit history plus every history the evaluator reads (through
@@ -147,6 +153,9 @@ class Governance:
             if all(history is not known for known in found):
                 found.append(history)
         object.__setattr__(self, "recorders", tuple(found))
+        blocking = any(not isinstance(h, InMemoryHistory) for h in histories_of(self.evaluator))
+        sync = not inspect.iscoroutinefunction(self.evaluator.evaluate)
+        object.__setattr__(self, "decides_off_loop", blocking and sync)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,12 +229,15 @@ async def decide_all(
     trigger: str,
     run_id: str,
     allowed: Mapping[str, object],
+    offload: Offload | None = None,
 ) -> list[Verdict]:
     """The verdicts for the validated calls of one model response, in order.
 
     Several calls go together to an evaluator with the batch capability (a remote service,
     or a wrapper around one: one request, e.g. AuthZEN's batch endpoint); otherwise each is
-    evaluated, concurrently (see :func:`~.capabilities.evaluate_many`).
+    evaluated, concurrently (see :func:`~.capabilities.evaluate_many`). A sync evaluator that
+    counts outcomes in a store (``Governance.decides_off_loop``) is called through
+    ``offload``, so a count waiting for the store never holds the event loop.
     """
     verdicts: list[Verdict | None] = []
     proposals: list[tuple[int, ProposedAction]] = []
@@ -237,7 +249,11 @@ async def decide_all(
             message = f"Error: {v.action.name} could not be checked, so it was not run."
             verdicts.append(Verdict("tool_error", None, error=str(exc), message=message))
     t0 = time.perf_counter()
-    answers = await evaluate_many(gov.evaluator, [p for _, p in proposals])
+    answers = await evaluate_many(
+        gov.evaluator,
+        [p for _, p in proposals],
+        offload=offload if gov.decides_off_loop else None,
+    )
     ms = (time.perf_counter() - t0) * 1000
     for (i, proposal), answer in zip(proposals, answers, strict=True):
         verdicts[i] = await _verdict(gov, valid[i], proposal, answer, ms, allowed)
@@ -331,6 +347,7 @@ async def notify(
     proposal: ProposedAction | None,
     *,
     bot: str,
+    offload: Offload,
     recorded: bool = False,
 ) -> None:
     """Record a governed call's final event: history, outcome report, ``on_decision``.
@@ -340,6 +357,8 @@ async def notify(
         event: The call's final event.
         proposal: Its proposal (``None`` when it could not be built).
         bot: The bot's name (for the report).
+        offload: Runs the outbox's SQLite insert off the event loop (the run's worker pool);
+            it is awaited, so the report is in the file before the run moves on.
         recorded: The call was recorded as ``executed`` in history when it was admitted; then
             only a different final status (``tool_error``) is added. ``history.executed``
             therefore counts every call that ran, whether it returned or raised.
@@ -351,8 +370,12 @@ async def notify(
         for recorder in gov.recorders:
             recorder.record(event.tool, event.status, target=target)
     if gov.outbox is not None:
+        add = functools.partial(gov.outbox.add, event, proposal, bot=bot)
         try:
-            gov.outbox.add(event, proposal, bot=bot)
+            try:
+                await offload(add)
+            except UsageError:  # the pool was closed under the run: store it here, lose nothing
+                add()
         except Exception as exc:  # the outbox keeps what it could not store; see OutcomeOutbox
             log.error("outcome report for %s not stored: %r", event.tool, exc)
     hook = gov.on_decision
