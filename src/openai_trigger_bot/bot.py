@@ -18,7 +18,7 @@ from ._json import dumps
 from ._lifecycle import Closing
 from ._run.context import stateless_include
 from ._run.loop import RunSpec, run_loop
-from ._run.offload import WorkerPool
+from ._run.offload import WorkerPool, inline
 from ._run.prompt import build_input, build_instructions
 from ._run.sync import LoopRunner
 from .actions import Action, ActionRegistry
@@ -30,7 +30,7 @@ from .governance.evaluator import PolicyEvaluator
 from .governance.gate import DecisionHook, Governance
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
-from .models.openai import OpenAIResponsesModel, inline_sync_calls
+from .models.openai import OpenAIResponsesModel
 from .result import RunResult
 from .settings import BotSettings
 from .triggers import Invocation, Trigger
@@ -271,18 +271,11 @@ class Bot(Closing):
     def run_spec(self, spec: RunSpec) -> RunResult:
         """Run a prepared spec synchronously on this thread's private event loop.
 
-        Nothing else runs on that loop while a model call is in flight, so a sync client is
-        called inline there instead of in a worker thread.
+        Nothing else runs on that loop while the run waits, so the run's blocking I/O (a sync
+        client's model calls, memory's store) is given the :func:`inline` seam: it runs on this
+        thread instead of in a worker thread. Sync actions still run in the bot's pool.
         """
-
-        async def inline() -> RunResult:
-            token = inline_sync_calls.set(True)
-            try:
-                return await run_loop(spec)
-            finally:
-                inline_sync_calls.reset(token)
-
-        return self._loops.run(inline())
+        return self._loops.run(run_loop(dataclasses.replace(spec, sync_io=inline)))
 
     def request_preview(self, invocation: Invocation) -> dict[str, Any]:
         """The first request body a run of this invocation would send (for inspection)."""
@@ -340,6 +333,7 @@ class Bot(Closing):
             governance=self.governance if governance is True else governance or None,
             clock=self._clock,
             offload=self._workers,
+            sync_io=self._workers,
         )
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from ..governance.decision import Decision, ExecutionEvent
 from ..governance.gate import Verdict
 from ..governance.redaction import SecretValues, redact_arguments
 from ..models.base import FunctionCallItem
-from ..models.openai import inline_sync_calls
 from ..outcomes import EventStatus
 from ..result import ActionCall
 from .offload import Offload, to_thread
@@ -338,7 +337,6 @@ async def execute(
     action, call = valid.action, valid.call
     started_at = time.time()
     t0 = time.perf_counter()
-    token = inline_sync_calls.set(False)  # an action's own model calls must not block the loop
     try:
         if action.is_async:
             value = await action.fn(**valid.kwargs)
@@ -357,8 +355,6 @@ async def execute(
         error = _short(valid.clean(f"{type(exc).__name__}: {exc}"))
         msg = f"Error: {call.name} failed ({error})."
         return _failed(valid, msg, error, started_at, t0, verdict)
-    finally:
-        inline_sync_calls.reset(token)
     duration_ms = (time.perf_counter() - t0) * 1000
     record = ActionCall(
         name=call.name,

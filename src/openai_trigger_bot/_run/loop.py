@@ -70,6 +70,10 @@ class RunSpec:
         clock: Monotonic seconds, for the deadline (a fake one in tests).
         offload: Runs sync work off the event loop (the bot's worker pool): sync actions,
             the outbox's SQLite inserts, and a sync evaluator counting outcomes in a store.
+        sync_io: Where the run's own blocking backends run: a sync OpenAI client's model
+            calls and the memory manager's store and embedder work. ``Bot.arun``: the
+            bot's worker pool; ``Bot.run``: inline on its private loop (see
+            :mod:`.offload`).
     """
 
     run_id: str
@@ -89,6 +93,7 @@ class RunSpec:
     memory_query: str | None = None
     clock: Callable[[], float] = time.monotonic
     offload: Offload = to_thread
+    sync_io: Offload = to_thread
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,7 +162,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
             break
         body = context.request(spec.base_body)
         response, error, timed_out = await call_model(
-            spec.model, spec.clock, state.model_calls, body, remaining
+            spec.model, spec.clock, state.model_calls, body, remaining, spec.sync_io
         )
         if timed_out:
             status = "deadline"
@@ -199,7 +204,9 @@ async def run_loop(spec: RunSpec) -> RunResult:
     )
     if remembering:
         assert spec.memory is not None and spec.memory_request is not None
-        await spec.memory.acapture_run(result, scopes=spec.memory_request.capture_scopes)
+        await spec.memory.acapture_run(
+            result, scopes=spec.memory_request.capture_scopes, offload=spec.sync_io
+        )
     return result
 
 
@@ -210,7 +217,9 @@ async def _with_memories(spec: RunSpec) -> list[dict[str, Any]]:
     wrote, so they must not carry instruction authority (the block's header says so too).
     """
     assert spec.memory is not None and spec.memory_request is not None
-    block = await spec.memory.arecall(spec.memory_request, query=spec.memory_query)
+    block = await spec.memory.arecall(
+        spec.memory_request, query=spec.memory_query, offload=spec.sync_io
+    )
     if not block:
         return spec.first_input
     return [{"role": "user", "content": block}, *spec.first_input]
@@ -223,7 +232,12 @@ async def _capture_events(spec: RunSpec, results: list[CallResult]) -> None:
     for r in results:
         if r.event.status != "skipped":
             await spec.memory.acapture_event(
-                r.event, scopes=scopes, bot=spec.bot, trigger=spec.trigger, target=r.target
+                r.event,
+                scopes=scopes,
+                bot=spec.bot,
+                trigger=spec.trigger,
+                target=r.target,
+                offload=spec.sync_io,
             )
 
 

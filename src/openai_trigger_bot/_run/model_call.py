@@ -18,8 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..governance.decision import ExecutionEvent
-from ..models.base import FunctionCallItem, ModelError, ModelResponse, ResponsesModel
+from ..models.base import (
+    FunctionCallItem,
+    ModelError,
+    ModelResponse,
+    OffloadingModel,
+    ResponsesModel,
+)
 from ..result import ModelCall, RunStatus, Usage
+from .offload import Offload
 
 __all__ = ["Outcome", "call_model", "response_outcome", "unrun_events"]
 
@@ -104,8 +111,12 @@ async def call_model(
     records: list[ModelCall],
     body: dict[str, Any],
     remaining: float | None,
+    offload: Offload,
 ) -> tuple[ModelResponse | None, str | None, bool]:
     """One model call with ``remaining`` seconds as its whole budget, recorded in ``records``.
+
+    A backend with the :class:`~openai_trigger_bot.models.OffloadingModel` capability is
+    called with ``offload`` (the run's seam for blocking I/O); any other with ``create``.
 
     Returns:
         ``(response, error, timed_out)``: the response, or ``None`` with what failed and
@@ -117,12 +128,14 @@ async def call_model(
     round_no = len(records) + 1
     prev = body.get("previous_response_id")
     try:
-        if remaining is None:
-            response = await model.create(body, timeout=None)
+        if isinstance(model, OffloadingModel):
+            request = model.create_offloaded(body, timeout=remaining, offload=offload)
         else:
-            response = await asyncio.wait_for(
-                model.create(body, timeout=remaining), timeout=remaining
-            )
+            request = model.create(body, timeout=remaining)
+        if remaining is None:
+            response = await request
+        else:
+            response = await asyncio.wait_for(request, timeout=remaining)
     except Exception as exc:  # the run ends with a status, whatever the backend raised
         # A sync client under Bot.run cannot be cancelled: a failure after the deadline
         # (its own timeout) is the deadline too.

@@ -1,10 +1,17 @@
 """The explicit seam for running sync work off the event loop, and the pool its owner closes.
 
-A run never reaches for a process-wide pool or an ambient flag to run a sync action: the
-:class:`~openai_trigger_bot._run.loop.RunSpec` carries an :data:`Offload`, an async callable
-that runs ``fn(*args)`` somewhere other than the event loop and returns its result. A
-:class:`~openai_trigger_bot.Bot` passes its own :class:`WorkerPool`, which it starts lazily and
-shuts down in ``Bot.close()``.
+A run never reaches for a process-wide pool or an ambient flag to run sync work: the
+:class:`~openai_trigger_bot._run.loop.RunSpec` carries two :data:`Offload` seams, async
+callables that run ``fn(*args)`` and return its result:
+
+- ``offload``, for sync actions (and the gate's SQLite work): always the bot's own
+  :class:`WorkerPool`, which it starts lazily and shuts down in ``Bot.close()``.
+- ``sync_io``, for the run's own blocking backends: a sync OpenAI client's model calls and the
+  memory manager's store and embedder calls. ``Bot.arun`` passes the pool; ``Bot.run`` passes
+  :func:`inline`, since nothing else runs on its private per-thread loop while the run waits.
+
+Outside a run (``MemoryManager.aselect`` called by user code, an action's own model call) the
+default is :func:`to_thread`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..exceptions import UsageError
 
-__all__ = ["Offload", "WorkerPool", "to_thread"]
+__all__ = ["Offload", "WorkerPool", "inline", "to_thread"]
 
 T = TypeVar("T")
 
@@ -33,6 +40,14 @@ class Offload(Protocol):
 async def to_thread(fn: Callable[..., T], /, *args: Any) -> T:
     """An :data:`Offload` on the running loop's default executor (owned by that loop)."""
     return await asyncio.to_thread(fn, *args)
+
+
+async def inline(fn: Callable[..., T], /, *args: Any) -> T:
+    """An :data:`Offload` that calls ``fn(*args)`` right here, on the loop's own thread.
+
+    Only for a loop nothing else runs on while the call blocks: ``Bot.run``'s private loop.
+    """
+    return fn(*args)
 
 
 class WorkerPool:

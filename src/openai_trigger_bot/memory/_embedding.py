@@ -22,12 +22,15 @@ import functools
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._rank import normalised
-from .embedders import Embedder
+from .embedders import Embedder, OffloadingEmbedder
 from .records import FloatMatrix
 from .store import MemoryStore
+
+if TYPE_CHECKING:
+    from .._run.offload import Offload
 
 __all__ = ["EmbeddingGuard", "EmbeddingStatus"]
 
@@ -129,10 +132,17 @@ class EmbeddingGuard:
             self._failed(exc, texts=len(texts), kind="query" if query else "store")
             return None
 
-    async def aembed(self, texts: list[str], *, query: bool = False) -> FloatMatrix | None:
-        """Async twin of :meth:`embed`."""
+    async def aembed(
+        self, texts: list[str], *, query: bool = False, offload: Offload | None = None
+    ) -> FloatMatrix | None:
+        """Async twin of :meth:`embed`; an :class:`OffloadingEmbedder` is given ``offload``."""
         try:
-            return normalised(await self.embedder.aembed(texts), len(texts))
+            embedder = self.embedder
+            if offload is not None and isinstance(embedder, OffloadingEmbedder):
+                found = await embedder.aembed_offloaded(texts, offload=offload)
+            else:
+                found = await embedder.aembed(texts)
+            return normalised(found, len(texts))
         except Exception as exc:
             self._failed(exc, texts=len(texts), kind="query" if query else "store")
             return None

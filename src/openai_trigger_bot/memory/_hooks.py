@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import TYPE_CHECKING
 
 from ..governance.decision import ExecutionEvent
 from ..result import RunResult
 from ._capture import Capture, capture_scope, event_capture, run_capture
 from .records import Memory
+
+if TYPE_CHECKING:
+    from .._run.offload import Offload
 
 __all__ = ["CaptureHooks"]
 
@@ -52,7 +56,9 @@ class CaptureHooks:
             log.warning("memory: capture of %s failed: %r", capture.source, exc)
             return None
 
-    async def _acapture(self, capture: Capture, scopes: Sequence[str]) -> Memory | None:
+    async def _acapture(
+        self, capture: Capture, scopes: Sequence[str], offload: Offload | None
+    ) -> Memory | None:
         scope = self._capture_target(capture, scopes)
         if scope is None:
             return None
@@ -64,6 +70,7 @@ class CaptureHooks:
                 source=capture.source,
                 metadata=capture.metadata,
                 key=capture.key,
+                offload=offload,
             )
         except Exception as exc:
             log.warning("memory: capture of %s failed: %r", capture.source, exc)
@@ -82,9 +89,11 @@ class CaptureHooks:
         """
         return self._capture(run_capture(result), scopes)
 
-    async def acapture_run(self, result: RunResult, *, scopes: Sequence[str]) -> Memory | None:
-        """Async twin of :meth:`capture_run`."""
-        return await self._acapture(run_capture(result), scopes)
+    async def acapture_run(
+        self, result: RunResult, *, scopes: Sequence[str], offload: Offload | None = None
+    ) -> Memory | None:
+        """Async twin of :meth:`capture_run` (``offload``: see ``MemoryManager.aselect``)."""
+        return await self._acapture(run_capture(result), scopes, offload)
 
     def capture_event(
         self,
@@ -115,7 +124,8 @@ class CaptureHooks:
         bot: str,
         trigger: str,
         target: str | None,
+        offload: Offload | None = None,
     ) -> Memory | None:
-        """Async twin of :meth:`capture_event`."""
+        """Async twin of :meth:`capture_event` (``offload``: see ``MemoryManager.aselect``)."""
         capture = event_capture(event, bot=bot, trigger=trigger, target=target)
-        return await self._acapture(capture, scopes)
+        return await self._acapture(capture, scopes, offload)

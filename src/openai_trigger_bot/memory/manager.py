@@ -32,21 +32,22 @@ says how many memories await ``reindex()`` (see :mod:`._embedding`).
 
 Every method has an async twin (``a``-prefixed). They embed with the embedder's async method
 and run store work in a worker thread (``asyncio.to_thread``), so SQLite never blocks the event
-loop; under ``Bot.run`` (the runner's private loop, ``inline_sync_calls`` set) they run inline.
+loop. The twins a run uses (``aremember``, ``aselect``, ``arecall``, the capture hooks) take an
+explicit ``offload`` seam instead: the run passes its own (inline under ``Bot.run``, whose
+private loop has nothing else to run; the bot's worker pool under ``Bot.arun``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from ..models.openai import inline_sync_calls
+from .._run.offload import Offload, to_thread
 from ._cache import CacheInfo, VectorCache
 from ._embedding import EmbeddingGuard, EmbeddingStatus
 from ._hooks import CaptureHooks
@@ -61,8 +62,6 @@ from .sqlite import SQLiteMemoryStore
 from .store import MemoryStore, accepts_captured
 
 __all__ = ["CAPTURE_KINDS", "DEFAULT_TTLS", "CacheInfo", "EmbeddingStatus", "MemoryManager"]
-
-T = TypeVar("T")
 
 DAY = 86400.0
 DEFAULT_TTLS: Mapping[str, float | None] = {
@@ -169,11 +168,6 @@ class MemoryManager(CaptureHooks):
             self.store.purge_expired(now=now)
         return stored
 
-    async def _offload(self, fn: Callable[..., T], *args: Any) -> T:
-        if inline_sync_calls.get():
-            return fn(*args)
-        return await asyncio.to_thread(fn, *args)
-
     def remember(
         self,
         text: str,
@@ -212,11 +206,12 @@ class MemoryManager(CaptureHooks):
         metadata: Mapping[str, Any] | None = None,
         ttl: float | None = None,
         key: str | None = None,
+        offload: Offload | None = None,
     ) -> Memory:
-        """Async twin of :meth:`remember`."""
+        """Async twin of :meth:`remember` (``offload``: see :meth:`aselect`)."""
         draft = self._draft(text, scope, kind, source, metadata, ttl, key)
-        vectors = await self._embedding.aembed([draft.text])
-        return (await self._offload(self._store, [draft], vectors))[0]
+        vectors = await self._embedding.aembed([draft.text], offload=offload)
+        return (await (offload or to_thread)(self._store, [draft], vectors))[0]
 
     def remember_many(
         self,
@@ -245,7 +240,7 @@ class MemoryManager(CaptureHooks):
         """Async twin of :meth:`remember_many`."""
         drafts = [self._draft(t, scope, kind, source, metadata, ttl, None) for t in texts]
         vectors = await self._embedding.aembed([d.text for d in drafts])
-        return await self._offload(self._store, drafts, vectors)
+        return await to_thread(self._store, drafts, vectors)
 
     # -- select -----------------------------------------------------------------------------
 
@@ -333,11 +328,23 @@ class MemoryManager(CaptureHooks):
         vector = None if text is None else self._embedding.embed([text], query=True)
         return self._select(request, None if vector is None else vector[0])
 
-    async def aselect(self, request: MemoryRequest, *, query: str | None = None) -> list[Memory]:
-        """Async twin of :meth:`select` (store work in a worker thread)."""
+    async def aselect(
+        self, request: MemoryRequest, *, query: str | None = None, offload: Offload | None = None
+    ) -> list[Memory]:
+        """Async twin of :meth:`select`.
+
+        Args:
+            request: See :meth:`select`.
+            query: See :meth:`select`.
+            offload: Where the store's (and a sync embedder's) blocking work runs; ``None``: a
+                worker thread. A run passes its own seam (inline under ``Bot.run``).
+        """
         text = self._query_text(request, query)
-        vector = None if text is None else await self._embedding.aembed([text], query=True)
-        return await self._offload(self._select, request, None if vector is None else vector[0])
+        vector = None
+        if text is not None:
+            vector = await self._embedding.aembed([text], query=True, offload=offload)
+        run = offload or to_thread
+        return await run(self._select, request, None if vector is None else vector[0])
 
     @staticmethod
     def render(memories: Sequence[Memory], *, max_chars: int | None = None) -> str | None:
@@ -352,9 +359,11 @@ class MemoryManager(CaptureHooks):
         """``render(select(request, query=query))``."""
         return render(self.select(request, query=query))
 
-    async def arecall(self, request: MemoryRequest, *, query: str | None = None) -> str | None:
-        """Async twin of :meth:`recall`."""
-        return render(await self.aselect(request, query=query))
+    async def arecall(
+        self, request: MemoryRequest, *, query: str | None = None, offload: Offload | None = None
+    ) -> str | None:
+        """Async twin of :meth:`recall` (``offload``: see :meth:`aselect`)."""
+        return render(await self.aselect(request, query=query, offload=offload))
 
     # -- upkeep -----------------------------------------------------------------------------
 
@@ -381,7 +390,7 @@ class MemoryManager(CaptureHooks):
     async def areindex(self, *, batch_size: int = 256) -> int:
         """Async twin of :meth:`reindex` (store work in a worker thread)."""
         return await self._embedding.areindex(
-            self.store, batch_size=batch_size, now=self._clock, offload=self._offload
+            self.store, batch_size=batch_size, now=self._clock, offload=to_thread
         )
 
     def embedding_status(self, *, pending_limit: int = 10_000) -> EmbeddingStatus:
@@ -398,7 +407,7 @@ class MemoryManager(CaptureHooks):
 
     async def aembedding_status(self, *, pending_limit: int = 10_000) -> EmbeddingStatus:
         """Async twin of :meth:`embedding_status` (the store read in a worker thread)."""
-        return await self._offload(
+        return await to_thread(
             functools.partial(self.embedding_status, pending_limit=pending_limit)
         )
 
@@ -434,7 +443,7 @@ class MemoryManager(CaptureHooks):
 
     async def aclose(self) -> None:
         """Async twin of :meth:`close`."""
-        await self._offload(self.close)
+        await to_thread(self.close)
 
     def __enter__(self) -> MemoryManager:
         return self

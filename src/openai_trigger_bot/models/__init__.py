@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .base import FunctionCallItem, ModelError, ModelResponse, ResponsesModel, parse_response
+    from .base import (
+        FunctionCallItem,
+        ModelError,
+        ModelResponse,
+        OffloadingModel,
+        ResponsesModel,
+        parse_response,
+    )
     from .openai import OpenAIResponsesModel
 
 __getattr__, __dir__ = lazy_exports(
@@ -18,6 +25,7 @@ __getattr__, __dir__ = lazy_exports(
             "FunctionCallItem",
             "ModelError",
             "ModelResponse",
+            "OffloadingModel",
             "ResponsesModel",
             "parse_response",
         ),
@@ -29,6 +37,7 @@ __all__ = [
     "FunctionCallItem",
     "ModelError",
     "ModelResponse",
+    "OffloadingModel",
     "OpenAIResponsesModel",
     "ResponsesModel",
     "parse_response",

@@ -5,17 +5,32 @@ A backend takes a request body (plain JSON data, exactly what goes on the wire) 
 runner decides what ``incomplete``, ``failed``, ``queued`` or a refusal mean for the run.
 Failures after the backend's own retries are raised as :class:`ModelError` so the runner can
 end the run with status ``error``.
+
+A backend that blocks (a sync client) may also implement :class:`OffloadingModel`: the runner
+then calls ``create_offloaded`` with the run's offload seam, which says where blocking work
+runs (inline under ``Bot.run``, the bot's worker pool under ``Bot.arun``). A backend with only
+``create`` is complete: it decides for itself how not to block the event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..result import Usage
 
-__all__ = ["FunctionCallItem", "ModelError", "ModelResponse", "ResponsesModel", "parse_response"]
+if TYPE_CHECKING:
+    from .._run.offload import Offload
+
+__all__ = [
+    "FunctionCallItem",
+    "ModelError",
+    "ModelResponse",
+    "OffloadingModel",
+    "ResponsesModel",
+    "parse_response",
+]
 
 
 class ModelError(Exception):
@@ -104,6 +119,28 @@ class ResponsesModel(Protocol):
 
         Raises:
             ModelError: The call failed for good.
+        """
+        ...
+
+
+@runtime_checkable
+class OffloadingModel(Protocol):
+    """Optional capability of a :class:`ResponsesModel` whose I/O blocks (a sync client).
+
+    The runner calls ``create_offloaded`` instead of ``create`` on a backend that has it,
+    passing the run's offload seam; a backend without it is called with ``create``.
+    """
+
+    async def create_offloaded(
+        self, body: dict[str, Any], *, timeout: float | None, offload: Offload
+    ) -> ModelResponse:
+        """Like :meth:`ResponsesModel.create`, running blocking work through ``offload``.
+
+        Args:
+            body: The request body as JSON data.
+            timeout: Seconds left for this call, or ``None`` for the client's default.
+            offload: Where blocking calls run: ``await offload(fn, *args)`` returns
+                ``fn(*args)`` (inline under ``Bot.run``, a worker thread under ``Bot.arun``).
         """
         ...
 

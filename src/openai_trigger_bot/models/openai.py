@@ -14,7 +14,6 @@ waiting past the call's budget. So a run's deadline holds with a sync or an asyn
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
 import email.utils
 import json
@@ -27,16 +26,11 @@ import httpx2
 import openai
 
 from .._json import dumps_bytes
+from .._run.offload import Offload, to_thread
 from ._retry import MAX_RETRY_AFTER_S, call_within_budget
 from .base import ModelError, ModelResponse, parse_response
 
-__all__ = ["OpenAIResponsesModel", "inline_sync_calls"]
-
-#: Set by ``Bot.run`` on its private event loop: nothing else runs on that loop while the model
-#: call is in flight, so a sync client may be called inline instead of in a worker thread.
-inline_sync_calls: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "inline_sync_calls", default=False
-)
+__all__ = ["OpenAIResponsesModel"]
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -45,8 +39,9 @@ class OpenAIResponsesModel:
     """A :class:`~openai_trigger_bot.models.ResponsesModel` over ``OpenAI`` or ``AsyncOpenAI``.
 
     Args:
-        client: The official client. A sync client is called in a worker thread when the
-            caller's event loop must not block (``Bot.arun``), inline under ``Bot.run``. Its
+        client: The official client. A sync client is called through the run's offload seam
+            (:meth:`create_offloaded`): inline under ``Bot.run``, in the bot's worker pool
+            under ``Bot.arun``; :meth:`create` alone uses a worker thread. Its
             ``max_retries`` is how often a failed call is retried (within the call's budget).
         clock: Monotonic seconds, for the call's budget (a fake one in tests).
         sleep: Waits between retries (a fake one in tests).
@@ -66,17 +61,25 @@ class OpenAIResponsesModel:
         self.sleep = sleep
 
     async def create(self, body: dict[str, Any], *, timeout: float | None) -> ModelResponse:
-        """Send the request and parse the response (see :class:`ResponsesModel`).
+        """Send the request and parse the response (see :class:`ResponsesModel`); a sync
+        client is called in a worker thread."""
+        return await self.create_offloaded(body, timeout=timeout, offload=to_thread)
+
+    async def create_offloaded(
+        self, body: dict[str, Any], *, timeout: float | None, offload: Offload
+    ) -> ModelResponse:
+        """Send the request and parse the response (see :class:`OffloadingModel`).
 
         Args:
             body: The request body as JSON data.
             timeout: Seconds for the whole call, retries and their waits included (``None``:
                 the client's own timeout per attempt, and no limit on the whole).
+            offload: Where a sync client's request runs (an async client ignores it).
         """
         content = dumps_bytes(body)
 
         async def attempt(left: float | None) -> httpx2.Response:
-            return await self._post(content, left)
+            return await self._post(content, left, offload)
 
         http, attempts = await call_within_budget(
             attempt,
@@ -92,7 +95,9 @@ class OpenAIResponsesModel:
         response = parse_response(data, request_bytes=len(content))
         return response if attempts == 1 else dataclasses.replace(response, attempts=attempts)
 
-    async def _post(self, content: bytes, timeout: float | None) -> httpx2.Response:
+    async def _post(
+        self, content: bytes, timeout: float | None, offload: Offload
+    ) -> httpx2.Response:
         """One HTTP attempt (the SDK does not retry); failures as :class:`ModelError`."""
         options: openai.RequestOptions = {"headers": _JSON_HEADERS, "max_retries": 0}
         if timeout is not None:
@@ -103,12 +108,8 @@ class OpenAIResponsesModel:
                 return await client.post(
                     "/responses", content=content, cast_to=httpx2.Response, options=options
                 )
-            if inline_sync_calls.get():
-                return client.post(
-                    "/responses", content=content, cast_to=httpx2.Response, options=options
-                )
             sync_client = client
-            return await asyncio.to_thread(
+            return await offload(
                 lambda: sync_client.post(
                     "/responses", content=content, cast_to=httpx2.Response, options=options
                 )

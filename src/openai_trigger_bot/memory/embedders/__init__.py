@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .base import Embedder
+    from .base import Embedder, OffloadingEmbedder
     from .hashing import HashingEmbedder
     from .openai import OpenAIEmbedder
 
@@ -15,10 +15,10 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     globals(),
     {
-        ".base": ("Embedder",),
+        ".base": ("Embedder", "OffloadingEmbedder"),
         ".hashing": ("HashingEmbedder",),
         ".openai": ("OpenAIEmbedder",),
     },
 )
 
-__all__ = ["Embedder", "HashingEmbedder", "OpenAIEmbedder"]
+__all__ = ["Embedder", "HashingEmbedder", "OffloadingEmbedder", "OpenAIEmbedder"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..records import FloatMatrix
 
-__all__ = ["Embedder"]
+if TYPE_CHECKING:
+    from ..._run.offload import Offload
+
+__all__ = ["Embedder", "OffloadingEmbedder"]
 
 
 @runtime_checkable
@@ -41,4 +44,19 @@ class Embedder(Protocol):
 
     async def aembed(self, texts: Sequence[str]) -> FloatMatrix:
         """Like :meth:`embed`, without blocking the event loop."""
+        ...
+
+
+@runtime_checkable
+class OffloadingEmbedder(Protocol):
+    """Optional capability of an :class:`Embedder` whose work blocks (a sync client, a batch).
+
+    Within a run the manager calls ``aembed_offloaded`` instead of ``aembed`` on an embedder
+    that has it, passing the run's offload seam; an embedder without it is called with
+    ``aembed`` and decides for itself how not to block the event loop.
+    """
+
+    async def aembed_offloaded(self, texts: Sequence[str], *, offload: Offload) -> FloatMatrix:
+        """Like :meth:`Embedder.aembed`, running blocking work through ``offload``
+        (``await offload(fn, *args)`` returns ``fn(*args)``)."""
         ...

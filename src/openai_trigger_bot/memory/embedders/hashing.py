@@ -20,10 +20,14 @@ import re
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..records import FloatMatrix
+
+if TYPE_CHECKING:
+    from ..._run.offload import Offload
 
 __all__ = ["HashingEmbedder"]
 
@@ -108,6 +112,11 @@ class HashingEmbedder:
 
     async def aembed(self, texts: Sequence[str]) -> FloatMatrix:
         """See :meth:`Embedder.aembed`: a few texts inline, larger batches in a thread."""
+        return await self.aembed_offloaded(texts, offload=asyncio.to_thread)
+
+    async def aembed_offloaded(self, texts: Sequence[str], *, offload: Offload) -> FloatMatrix:
+        """See :class:`OffloadingEmbedder`: a few texts inline, larger batches through
+        ``offload``."""
         if len(texts) <= _INLINE:
             return self.embed(texts)
-        return await asyncio.to_thread(self.embed, texts)
+        return await offload(self.embed, texts)

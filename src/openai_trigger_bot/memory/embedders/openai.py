@@ -15,8 +15,8 @@ from typing import Any, Literal
 import numpy as np
 import openai
 
+from ..._run.offload import Offload, to_thread
 from ..._run.sync import LoopRunner
-from ...models.openai import inline_sync_calls
 from ..errors import EmbeddingError
 from ..records import FloatMatrix
 from ._limits import (
@@ -292,12 +292,14 @@ class OpenAIEmbedder:
         self._loops.close()
 
     async def aembed(self, texts: Sequence[str]) -> FloatMatrix:
-        """See :meth:`Embedder.aembed`."""
+        """See :meth:`Embedder.aembed` (a sync client is called in a worker thread)."""
+        return await self.aembed_offloaded(texts, offload=to_thread)
+
+    async def aembed_offloaded(self, texts: Sequence[str], *, offload: Offload) -> FloatMatrix:
+        """See :class:`OffloadingEmbedder`: a sync client is called through ``offload``."""
         client = self.client
         if not isinstance(client, openai.AsyncOpenAI):
-            if inline_sync_calls.get():
-                return self.embed(texts)
-            return await asyncio.to_thread(self.embed, texts)
+            return await offload(self.embed, texts)
         job = self._plan(texts)
         try:
             for batch in job.batches:
