@@ -15,11 +15,8 @@ Selection, for a :class:`~openai_trigger_bot.memory.MemoryRequest`:
    skipping what the recency leg took; the best ``semantic_limit`` with a score above
    ``min_relevance`` are kept.
 
-   No text is shown twice in one recall: each leg skips copies of a text it (or the recency
-   leg) already has, keeping the newest or most relevant copy, and reads further so copies
-   do not take the slots of other memories. Copies exist because captures are keyed by run
-   or call (three runs that did the same thing are three memories with one text) and
-   because one fact may be kept in several scopes.
+   No text is shown twice in one recall (see docs/memory.md, "Recall"): each leg skips
+   copies of a text already taken and reads further, so copies take no other memory's slot.
 3. **Mix and budget**: the legs are interleaved (newest, most relevant, 2nd newest, ...) and
    memories are taken in that order while the rendered block fits ``request.char_budget``;
    the result is ordered newest first. Only the requested scopes are ever read.
