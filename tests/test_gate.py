@@ -239,19 +239,26 @@ async def test_async_approval_handler_and_async_hook() -> None:
     assert seen == ["executed"]
 
 
-def test_approval_handler_that_raises_leaves_the_call_pending() -> None:
+def test_approval_handler_that_raises_blocks_the_call_fail_closed() -> None:
     def handler(proposal: ProposedAction, decision: Decision) -> bool:
         raise RuntimeError("pager down")
 
-    bot, _ = make(
+    bot, scripted = make(
         [[function_call("restart_cluster", {"cluster": "a"})], [message("x")]],
         actions=[restart_cluster],
         approval_handler=handler,
     )
     result = bot.run(bot.triggers["t"]())
     assert ran == []
-    assert result.events[0].status == "approval_required"
-    assert "approval handler failed" in (result.events[0].error or "")
+    event = result.events[0]
+    # blocked (not denied: no person said no), and the run goes on instead of suspending
+    assert (event.status, event.failure) == ("blocked", "approval_error")
+    assert "RuntimeError" in (event.error or "") and "pager down" not in (event.error or "")
+    assert event.approval is not None and event.approval.resolution == "error"
+    assert outputs(scripted) == [
+        "Not run: no valid approval could be obtained, so the call was blocked."
+    ]
+    assert result.status == "completed"
 
 
 @pytest.mark.parametrize(

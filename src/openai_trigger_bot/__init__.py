@@ -28,7 +28,7 @@ from .exceptions import (
 if TYPE_CHECKING:
     from .actions import Action, ActionRegistry, action
     from .bot import Bot
-    from .governance.approvals import ApprovalRequest
+    from .governance.approvals import Approval, ApprovalRequest
     from .governance.decision import Decision, ExecutionEvent, ProposedAction
     from .governance.gate import Governance
     from .governance.outbox import OutcomeOutbox
@@ -59,7 +59,7 @@ __getattr__, __dir__ = lazy_exports(
     {
         ".actions": ("Action", "ActionRegistry", "action"),
         ".bot": ("Bot",),
-        ".governance.approvals": ("ApprovalRequest",),
+        ".governance.approvals": ("Approval", "ApprovalRequest"),
         ".governance.decision": ("Decision", "ExecutionEvent", "ProposedAction"),
         ".governance.gate": ("Governance",),
         ".governance.outbox": ("OutcomeOutbox",),
@@ -90,6 +90,7 @@ __all__ = [
     "ActionDefinitionError",
     "ActionError",
     "ActionRegistry",
+    "Approval",
     "ApprovalRequest",
     "ArgumentsError",
     "Bot",

@@ -12,6 +12,7 @@ to every trigger of the bot.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
@@ -71,9 +72,12 @@ class Action(Generic[R]):
             condition over budget or failing) still blocks unless the bot's ``fail_modes``
             names its kind; ``closed`` blocks every failure.
         secret: Parameters whose values never appear in events, decisions, outputs or logs.
+        approval_ttl_s: How long an approval request for this action holds, in seconds;
+            overrides ``BotSettings.approval_ttl_s`` (``None``: the bot's).
     """
 
     __slots__ = (
+        "approval_ttl_s",
         "description",
         "fail_mode",
         "fn",
@@ -105,6 +109,7 @@ class Action(Generic[R]):
         metadata_from_args: Extractor | None = None,
         fail_mode: FailMode | None = None,
         secret: Sequence[str] = (),
+        approval_ttl_s: float | None = None,
     ) -> None:
         if not callable(fn):
             raise ActionDefinitionError(f"@action needs a function, got {type(fn).__name__}")
@@ -139,6 +144,11 @@ class Action(Generic[R]):
             raise ActionDefinitionError(
                 f"action {tool_name!r}: fail_mode={fail_mode!r} is not 'closed' or 'open'"
             )
+        if approval_ttl_s is not None and not _positive_seconds(approval_ttl_s):
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: approval_ttl_s={approval_ttl_s!r} is not a number of "
+                "seconds > 0"
+            )
         if isinstance(tags, str):
             tags = (tags,)
         unknown = [p for p in secret if p not in params]
@@ -168,6 +178,9 @@ class Action(Generic[R]):
         self.metadata_from_args = metadata_from_args
         self.fail_mode: FailMode | None = fail_mode
         self.secret = frozenset(secret)
+        self.approval_ttl_s: float | None = (
+            None if approval_ttl_s is None else float(approval_ttl_s)
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> R:
         """Call the wrapped function directly (no validation, no governance)."""
@@ -176,6 +189,13 @@ class Action(Generic[R]):
     def __repr__(self) -> str:
         scope = "global" if self.global_action else "hidden"
         return f"<Action {self.name} ({scope})>"
+
+
+def _positive_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite number of seconds above zero (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value > 0
 
 
 @overload
@@ -197,6 +217,7 @@ def action(
     metadata_from_args: Extractor | None = None,
     fail_mode: FailMode | None = None,
     secret: Sequence[str] = (),
+    approval_ttl_s: float | None = None,
 ) -> Callable[[Callable[..., R]], Action[R]]: ...
 
 
@@ -215,8 +236,9 @@ def action(
             ``critical``), ``environment``, ``tags``, ``value_from_args`` /
             ``target_from_args`` (a parameter name or a callable taking the validated
             arguments), ``metadata_from_args`` (a callable returning a dict), ``fail_mode``
-            (``closed`` or ``open``, overriding the bot's) and ``secret`` (parameter names whose
-            values are redacted everywhere).
+            (``closed`` or ``open``, overriding the bot's), ``secret`` (parameter names whose
+            values are redacted everywhere) and ``approval_ttl_s`` (seconds an approval
+            request holds, overriding ``BotSettings.approval_ttl_s``).
 
     Returns:
         The action, or a decorator that makes one.
@@ -224,7 +246,8 @@ def action(
     Raises:
         ActionDefinitionError: The function cannot be a strict tool (``*args``, ``**kwargs``,
             positional-only parameters, missing or unsupported type hints, a bad name), or an
-            option is wrong (unknown risk, a secret or extractor naming no parameter).
+            option is wrong (unknown risk, a secret or extractor naming no parameter, an
+            ``approval_ttl_s`` that is not a finite number > 0).
     """
 
     def wrap(func: Callable[..., R]) -> Action[R]:

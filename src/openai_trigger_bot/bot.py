@@ -334,6 +334,7 @@ class Bot(Closing):
             clock=self._clock,
             offload=self._workers,
             sync_io=self._workers,
+            approval_ttl_s=s.approval_ttl_s,
         )
 
     # -- lifecycle -------------------------------------------------------------------------

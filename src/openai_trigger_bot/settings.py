@@ -49,6 +49,9 @@ class BotSettings(BaseModel):
             ``include: ["reasoning.encrypted_content"]``.
         extra_body: More request fields, sent as given on every model call (``include``
             values are added to the runner's own).
+        approval_ttl_s: How long an approval request holds, in seconds from when it is made
+            (default one hour; must be a finite number > 0). An action's own
+            ``@action(approval_ttl_s=...)`` wins. The request's ``expires_at`` says when.
 
     Raises:
         ConfigurationError: A ``prompt_cache_key`` over 64 characters; a ``prompt_cache_key``
@@ -72,6 +75,7 @@ class BotSettings(BaseModel):
     reasoning_effort: ReasoningEffort = None
     store: bool = True
     extra_body: dict[str, Any] = Field(default_factory=dict)
+    approval_ttl_s: float = Field(3600.0, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _api_limits(self) -> BotSettings:

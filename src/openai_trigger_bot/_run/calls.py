@@ -109,6 +109,7 @@ def _result(
         error=error,
         message_to_model=message,
         failure=failure,
+        approval=verdict.approval if verdict is not None else None,
         started_at=started_at if started_at is not None else time.time(),
         decision_ms=decision_ms,
         duration_ms=duration_ms,

@@ -74,6 +74,8 @@ class RunSpec:
             calls and the memory manager's store and embedder work. ``Bot.arun``: the
             bot's worker pool; ``Bot.run``: inline on its private loop (see
             :mod:`.offload`).
+        approval_ttl_s: How long an approval request holds (``BotSettings.approval_ttl_s``;
+            an action's own ``approval_ttl_s`` wins).
     """
 
     run_id: str
@@ -94,6 +96,7 @@ class RunSpec:
     clock: Callable[[], float] = time.monotonic
     offload: Offload = to_thread
     sync_io: Offload = to_thread
+    approval_ttl_s: float = 3600.0
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -326,6 +329,7 @@ async def _decide(
         run_id=spec.run_id,
         allowed=spec.allowed,
         offload=spec.offload,
+        approval_ttl_s=spec.approval_ttl_s,
     )
     try:
         if deadline is None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .approvals import ApprovalHandler, ApprovalRequest
+    from .approvals import Approval, ApprovalHandler, ApprovalRequest, binding_hash
     from .decision import (
         ENFORCEMENT_MODES,
         EVENT_STATUSES,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         OUTCOMES,
         RECOMMENDATIONS,
         ActionMetadata,
+        ApprovalRecord,
         Decision,
         EnforcementMode,
         EventStatus,
@@ -74,7 +75,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     globals(),
     {
-        ".approvals": ("ApprovalHandler", "ApprovalRequest"),
+        ".approvals": ("Approval", "ApprovalHandler", "ApprovalRequest", "binding_hash"),
         ".decision": (
             "ENFORCEMENT_MODES",
             "EVENT_STATUSES",
@@ -83,6 +84,7 @@ __getattr__, __dir__ = lazy_exports(
             "OUTCOMES",
             "RECOMMENDATIONS",
             "ActionMetadata",
+            "ApprovalRecord",
             "Decision",
             "EnforcementMode",
             "EventStatus",
@@ -141,7 +143,9 @@ __all__ = [
     "OUTCOMES",
     "RECOMMENDATIONS",
     "ActionMetadata",
+    "Approval",
     "ApprovalHandler",
+    "ApprovalRecord",
     "ApprovalRequest",
     "BreakerPolicy",
     "Decision",
@@ -174,6 +178,7 @@ __all__ = [
     "Shadow",
     "ShadowDifference",
     "StaticEvaluator",
+    "binding_hash",
     "check_policies",
     "evaluate",
     "evaluate_sync",

@@ -2,43 +2,67 @@
 
 An approval handler is called when a decision requires approval. Two forms are accepted:
 
-- ``handler(request)`` — one argument, an :class:`ApprovalRequest` (``.proposal``,
-  ``.decision``), the form users of decision adapters migrate with;
+- ``handler(request)`` — one argument, an :class:`ApprovalRequest` (``.id``, ``.proposal``,
+  ``.decision``, ``.binding_hash``, ``.expires_at``, ``.run_id``, ``.call_id``), the form users
+  of decision adapters migrate with;
 - ``handler(proposal, decision)`` — two arguments.
 
 Either may be sync or async, and may answer:
 
-==========================================================  =====================================
-answer                                                      effect
-==========================================================  =====================================
-``True`` / ``{"resolution": "approved", "comment": ...}``   the call runs
-``False`` / ``{"resolution": "denied", "comment": ...}``    ``denied``, the comment recorded
-``None``                                                    deferred: the run suspends
-anything else                                               ``blocked``, failure ``approval_error``
-==========================================================  =====================================
+============================================================  ===================================
+answer                                                        effect
+============================================================  ===================================
+``True`` / ``{"resolution": "approved", "comment": ...}`` /   the call runs
+``Approval(approved=True, comment=..., approver=...)``
+``False`` / ``{"resolution": "denied", "comment": ...}`` /    ``denied``, the comment recorded
+``Approval(approved=False, comment=..., approver=...)``
+``None``                                                      deferred: the run suspends
+anything else                                                 ``blocked``, failure
+                                                              ``approval_error``
+============================================================  ===================================
 
 An answer we do not recognise is never taken as a person's decision, and never silently as
-"defer": it blocks the call (fail closed), is logged, and the event says why.
+"defer": it blocks the call (fail closed), is logged, and the event says why. A handler that
+raises blocks the call the same way (the gate decides that, see
+:mod:`~openai_trigger_bot.governance.gate`).
+
+Every request carries a :func:`binding_hash` of the exact call it asks about (action, canonical
+redacted arguments, policy id and version, run id, call id) and an expiry; the event records
+both, with the approver and comment (:class:`~.decision.ApprovalRecord`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
-from .decision import Decision, ProposedAction
+from .decision import ApprovalRecord, ApprovalResolution, Decision, ProposedAction
 
 __all__ = [
+    "DEFAULT_APPROVAL_TTL_S",
+    "Approval",
     "ApprovalAnswer",
     "ApprovalHandler",
+    "ApprovalRecord",
     "ApprovalRequest",
+    "Consulted",
     "ask",
+    "binding_hash",
+    "consult",
+    "new_request",
+    "record",
 ]
+
+DEFAULT_APPROVAL_TTL_S = 3600.0
+"""How long an approval holds when neither the bot's settings nor the action say (one hour)."""
 
 log = logging.getLogger("openai_trigger_bot.governance")
 
@@ -47,14 +71,110 @@ class ApprovalRequest(BaseModel):
     """What a human is asked to approve: the exact proposed call and why the policy asks.
 
     Attributes:
+        id: Unique id of this request (32 hex characters).
         proposal: The proposed call (secret arguments redacted).
         decision: The decision that requires approval.
+        binding_hash: :func:`binding_hash` of the call: an approval holds for this exact call
+            (same action, arguments, policy version, run and call) and no other.
+        expires_at: Epoch seconds after which the approval no longer holds
+            (``BotSettings.approval_ttl_s`` or the action's ``approval_ttl_s`` from asking).
+        run_id: The run the call belongs to.
+        call_id: The model's call id.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    id: str
     proposal: ProposedAction
     decision: Decision
+    binding_hash: str
+    expires_at: float
+    run_id: str
+    call_id: str
+
+
+class Approval(BaseModel):
+    """A person's answer, with who gave it and why.
+
+    Attributes:
+        approved: ``True`` lets the call run; ``False`` denies it (a strict bool: ``"no"`` is
+            not an answer).
+        comment: The approver's comment, recorded on the event.
+        approver: Who answered (a user name, an email...), recorded on the event.
+
+    Edits (an approval that changes the arguments) are not supported yet: there is no
+    ``arguments`` field, so ``Approval(arguments=...)`` is refused when it is built.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    approved: StrictBool
+    comment: str | None = None
+    approver: str | None = None
+
+
+def binding_hash(
+    action: str,
+    arguments: Mapping[str, Any],
+    policy_id: str | None,
+    policy_version: str | None,
+    run_id: str,
+    call_id: str,
+) -> str:
+    """The hash an approval is bound to: sha256 over canonical JSON of the exact call.
+
+    The JSON is an object with sorted keys and no whitespace, so the arguments' key order does
+    not matter, while any change to a field (an argument's value, the policy's version, another
+    call) gives another hash.
+
+    Args:
+        action: The action (tool) name.
+        arguments: The validated arguments, secrets redacted (plain JSON data).
+        policy_id: The deciding policy's id, if it has one.
+        policy_version: That policy's version, if it has one.
+        run_id: The run the call belongs to.
+        call_id: The model's call id.
+
+    Returns:
+        64 lowercase hex characters.
+    """
+    canonical = json.dumps(
+        {
+            "action": action,
+            "arguments": arguments,
+            "call_id": call_id,
+            "policy_id": policy_id,
+            "policy_version": policy_version,
+            "run_id": run_id,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def new_request(
+    proposal: ProposedAction, decision: Decision, *, ttl_s: float, now: float
+) -> ApprovalRequest:
+    """A fresh approval request for ``proposal``, expiring ``ttl_s`` seconds after ``now``."""
+    return ApprovalRequest(
+        id=uuid.uuid4().hex,
+        proposal=proposal,
+        decision=decision,
+        binding_hash=binding_hash(
+            proposal.action,
+            proposal.arguments,
+            decision.policy_id,
+            decision.policy_version,
+            proposal.run_id,
+            proposal.call_id,
+        ),
+        expires_at=now + ttl_s,
+        run_id=proposal.run_id,
+        call_id=proposal.call_id,
+    )
 
 
 ApprovalHandler = (
@@ -72,11 +192,13 @@ class ApprovalAnswer:
         resolution: ``approved``, ``denied``, ``deferred``, or ``invalid`` (not understood).
         comment: The reviewer's comment, if any.
         problem: Why an ``invalid`` answer was not understood.
+        approver: Who answered, when the answer said (an :class:`Approval`).
     """
 
     resolution: Literal["approved", "denied", "deferred", "invalid"]
     comment: str | None = None
     problem: str | None = None
+    approver: str | None = None
 
 
 def _takes_request(handler: Callable[..., Any]) -> bool:
@@ -99,6 +221,9 @@ def _normalise(answer: object) -> ApprovalAnswer:
         return ApprovalAnswer("denied")
     if answer is None:
         return ApprovalAnswer("deferred")
+    if isinstance(answer, Approval):
+        said: Literal["approved", "denied"] = "approved" if answer.approved else "denied"
+        return ApprovalAnswer(said, answer.comment, approver=answer.approver)
     if isinstance(answer, Mapping):
         resolution = answer.get("resolution")
         comment = answer.get("comment")
@@ -112,25 +237,21 @@ def _normalise(answer: object) -> ApprovalAnswer:
     return ApprovalAnswer(
         "invalid",
         problem=(
-            f"a {type(answer).__name__} is not an answer (return True, False, None, or "
-            "{'resolution': 'approved' | 'denied', 'comment': ...})"
+            f"a {type(answer).__name__} is not an answer (return True, False, None, "
+            "an Approval, or {'resolution': 'approved' | 'denied', 'comment': ...})"
         ),
     )
 
 
-async def ask(
-    handler: ApprovalHandler, proposal: ProposedAction, decision: Decision
-) -> ApprovalAnswer:
+async def ask(handler: ApprovalHandler, request: ApprovalRequest) -> ApprovalAnswer:
     """Ask ``handler`` about one call, in whichever form it takes, and normalise its answer.
 
     Raises:
         Exception: Whatever the handler raised (the gate decides what that means).
     """
+    proposal = request.proposal
     call: Callable[..., Any] = handler  # the form is told apart at run time
-    if _takes_request(call):
-        answer = call(ApprovalRequest(proposal=proposal, decision=decision))
-    else:
-        answer = call(proposal, decision)
+    answer = call(request) if _takes_request(call) else call(proposal, request.decision)
     if inspect.isawaitable(answer):
         answer = await answer
     normalised = _normalise(answer)
@@ -143,3 +264,63 @@ async def ask(
             normalised.problem,
         )
     return normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Consulted:
+    """What asking the handler came to, for the gate to turn into a verdict.
+
+    Attributes:
+        outcome: ``execute`` (approved), ``denied`` (a person's no), ``approval_required``
+            (deferred) or ``block`` (the handler raised or was not understood: failure
+            ``approval_error``, fail closed).
+        record: The approval, as the event records it.
+        error: What the event's ``error`` says, if anything.
+    """
+
+    outcome: Literal["execute", "denied", "approval_required", "block"]
+    record: ApprovalRecord
+    error: str | None = None
+
+
+def record(
+    request: ApprovalRequest,
+    resolution: ApprovalResolution,
+    approver: str | None = None,
+    comment: str | None = None,
+) -> ApprovalRecord:
+    """The event's record of ``request``, ended as ``resolution``."""
+    return ApprovalRecord(
+        id=request.id,
+        binding_hash=request.binding_hash,
+        expires_at=request.expires_at,
+        resolution=resolution,
+        approver=approver,
+        comment=comment,
+    )
+
+
+async def consult(handler: ApprovalHandler, request: ApprovalRequest) -> Consulted:
+    """Ask ``handler`` (see :func:`ask`) and map its answer to an outcome, failing closed.
+
+    A handler that raises is no one's yes and no person's no: the call is blocked (failure
+    ``approval_error``); its exception's message is logged, never put on the event (it may
+    hold anything), only its type.
+    """
+    try:
+        answer = await ask(handler, request)
+    except Exception as exc:
+        log.warning(
+            "approval handler failed for %s: %r; the call is blocked", request.proposal.action, exc
+        )
+        error = f"approval_error: the approval handler raised {type(exc).__name__}"
+        return Consulted("block", record(request, "error"), error)
+    if answer.resolution == "approved":
+        return Consulted("execute", record(request, "approved", answer.approver, answer.comment))
+    if answer.resolution == "denied":
+        said = f"denied by a reviewer: {answer.comment}" if answer.comment else None
+        return Consulted("denied", record(request, "denied", answer.approver, answer.comment), said)
+    if answer.resolution == "deferred":
+        return Consulted("approval_required", record(request, "pending"))
+    error = f"approval_error: the approval handler's answer is not understood: {answer.problem}"
+    return Consulted("block", record(request, "error"), error)

@@ -30,6 +30,8 @@ __all__ = [
     "OUTCOMES",
     "RECOMMENDATIONS",
     "ActionMetadata",
+    "ApprovalRecord",
+    "ApprovalResolution",
     "Decision",
     "EnforcementMode",
     "EventStatus",
@@ -248,6 +250,34 @@ class Decision(BaseModel):
         return cls.model_validate(known)
 
 
+ApprovalResolution = Literal["approved", "denied", "pending", "error"]
+"""How an approval request ended: a person's yes or no, still ``pending`` (no handler, or the
+handler deferred), or ``error`` (the handler raised or gave an answer that is not understood)."""
+
+
+class ApprovalRecord(BaseModel):
+    """What an :class:`ExecutionEvent` records about the approval a call went through.
+
+    Attributes:
+        id: The approval request's id.
+        binding_hash: The hash binding the approval to this exact call (see
+            :func:`~openai_trigger_bot.governance.approvals.binding_hash`).
+        expires_at: Epoch seconds after which the approval no longer holds.
+        resolution: One of :data:`ApprovalResolution`.
+        approver: Who answered, when the handler said (an ``Approval(approver=...)``).
+        comment: The approver's comment, if any.
+    """
+
+    model_config = _FROZEN
+
+    id: str
+    binding_hash: str
+    expires_at: float
+    resolution: ApprovalResolution
+    approver: str | None = None
+    comment: str | None = None
+
+
 class ExecutionEvent(BaseModel):
     """The outcome of one proposed tool call, as recorded in ``RunResult.events``.
 
@@ -268,6 +298,8 @@ class ExecutionEvent(BaseModel):
             ``"http_error"``, ``"malformed"``, ``"circuit_open"``, ``"no_decision"``; or
             ``"approval_error"`` (the approval handler raised or gave an answer that is not
             understood).
+        approval: The approval the call went through, when one was asked for (``None``
+            otherwise): its id, binding hash, expiry, resolution, approver and comment.
         started_at: Epoch seconds when the gate took the call.
         decision_ms: Time spent deciding.
         duration_ms: Time from taking the call to its outcome, decision included.
@@ -284,6 +316,7 @@ class ExecutionEvent(BaseModel):
     error: str | None = None
     message_to_model: str = ""
     failure: str | None = None
+    approval: ApprovalRecord | None = None
     started_at: float = 0.0
     decision_ms: float = 0.0
     duration_ms: float = 0.0

@@ -21,9 +21,18 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._json import to_jsonable
 from ..exceptions import UsageError
-from .approvals import ApprovalHandler, ask
+from .approvals import (
+    DEFAULT_APPROVAL_TTL_S,
+    ApprovalHandler,
+    ApprovalRequest,
+    Consulted,
+    consult,
+    new_request,
+    record,
+)
 from .capabilities import PolicyEvaluator, evaluate_many, histories_of
 from .decision import (
+    ApprovalRecord,
     Decision,
     EnforcementMode,
     ExecutionEvent,
@@ -169,6 +178,7 @@ class Verdict:
     error: str | None = None
     decision_ms: float = 0.0
     message: str = ""
+    approval: ApprovalRecord | None = None
 
 
 def propose(
@@ -230,6 +240,7 @@ async def decide_all(
     run_id: str,
     allowed: Mapping[str, object],
     offload: Offload | None = None,
+    approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S,
 ) -> list[Verdict]:
     """The verdicts for the validated calls of one model response, in order.
 
@@ -237,7 +248,9 @@ async def decide_all(
     or a wrapper around one: one request, e.g. AuthZEN's batch endpoint); otherwise each is
     evaluated, concurrently (see :func:`~.capabilities.evaluate_many`). A sync evaluator that
     counts outcomes in a store (``Governance.decides_off_loop``) is called through
-    ``offload``, so a count waiting for the store never holds the event loop.
+    ``offload``, so a count waiting for the store never holds the event loop. An approval
+    request expires ``approval_ttl_s`` seconds after it is made (``BotSettings.approval_ttl_s``),
+    unless the action sets its own ``approval_ttl_s``.
     """
     verdicts: list[Verdict | None] = []
     proposals: list[tuple[int, ProposedAction]] = []
@@ -256,7 +269,9 @@ async def decide_all(
     )
     ms = (time.perf_counter() - t0) * 1000
     for (i, proposal), answer in zip(proposals, answers, strict=True):
-        verdicts[i] = await _verdict(gov, valid[i], proposal, answer, ms, allowed)
+        verdicts[i] = await _verdict(
+            gov, valid[i], proposal, answer, ms, allowed, approval_ttl_s=approval_ttl_s
+        )
     return [v for v in verdicts if v is not None]
 
 
@@ -267,6 +282,8 @@ async def _verdict(
     answer: Decision | BaseException,
     ms: float,
     allowed: Mapping[str, object],
+    *,
+    approval_ttl_s: float,
 ) -> Verdict:
     if isinstance(answer, BaseException):
         if not isinstance(answer, Exception):  # cancellation and exits are not outcomes
@@ -301,43 +318,32 @@ async def _verdict(
     if outcome == "needs_context":  # the model is asked, not a person: no approval handler
         message = needs_context_message(valid.clean(decision.reason))
         return Verdict("needs_context", proposal, decision, decision_ms=ms, message=message)
-    return await _approval(gov, proposal, decision, ms)
+    ttl = valid.action.approval_ttl_s or approval_ttl_s
+    request = new_request(proposal, decision, ttl_s=ttl, now=time.time())
+    return await _approval(gov, request, ms)
 
 
-async def _approval(
-    gov: Governance, proposal: ProposedAction, decision: Decision, ms: float
-) -> Verdict:
-    handler = gov.approval_handler
-    if handler is None:
-        return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
-    try:
-        answer = await ask(handler, proposal, decision)
-    except Exception as exc:
-        log.warning("approval handler failed for %s: %r", proposal.action, exc)
-        return Verdict(
-            "approval_required",
-            proposal,
-            decision,
-            failure="approval_error",
-            error=f"approval handler failed: {type(exc).__name__}",
-            decision_ms=ms,
-            message=PENDING,
-        )
-    if answer.resolution == "approved":
-        return Verdict("execute", proposal, decision, decision_ms=ms)
-    if answer.resolution == "denied":
-        error = f"denied by a reviewer: {answer.comment}" if answer.comment else None
-        return Verdict("denied", proposal, decision, error=error, decision_ms=ms, message=DENIED)
-    if answer.resolution == "deferred":
-        return Verdict("approval_required", proposal, decision, decision_ms=ms, message=PENDING)
+async def _approval(gov: Governance, request: ApprovalRequest, ms: float) -> Verdict:
+    proposal, decision = request.proposal, request.decision
+    if gov.approval_handler is None:
+        got = Consulted("approval_required", record(request, "pending"))
+    else:
+        got = await consult(gov.approval_handler, request)
+    message = {
+        "execute": "",
+        "denied": DENIED,
+        "approval_required": PENDING,
+        "block": APPROVAL_UNAVAILABLE,
+    }[got.outcome]
     return Verdict(
-        "block",
+        got.outcome,
         proposal,
         decision,
-        failure="approval_error",
-        error=f"approval_error: the approval handler's answer is not understood: {answer.problem}",
+        failure="approval_error" if got.outcome == "block" else None,
+        error=got.error,
         decision_ms=ms,
-        message=APPROVAL_UNAVAILABLE,
+        message=message,
+        approval=got.record,
     )
 
 
