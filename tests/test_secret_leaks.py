@@ -342,3 +342,43 @@ def test_an_evaluator_error_is_scrubbed_before_it_is_cut() -> None:
     result = bot.run(t())
     assert result.events[0].failure == "evaluator_error"
     assert "hunter" not in result.model_dump_json()
+
+
+def test_a_reviewers_comment_is_scrubbed_of_the_runs_secrets() -> None:
+    from openai_trigger_bot import Approval
+
+    @action(risk="high", secret=["password"])
+    def rotate(password: str) -> str:
+        """Rotate a credential.
+
+        Args:
+            password: The new password.
+        """
+        return "rotated"
+
+    def handler(request: Any) -> Approval:
+        return Approval(approved=False, comment=f"never reuse {PASSWORD}", approver="ops")
+
+    scripted = ScriptedResponses(
+        [[function_call("rotate", {"password": PASSWORD})], [message("x")]]
+    )
+    seen: list[ExecutionEvent] = []
+    bot = Bot(
+        name="b",
+        client=scripted.client(),
+        settings=BotSettings(),
+        approval_handler=handler,
+        on_decision=seen.append,
+    )
+    bot.register_actions(rotate)
+
+    @bot.trigger("t", prompt="p", hidden_actions=[rotate])
+    def t() -> dict[str, str]:
+        return {}
+
+    result = bot.run(t())
+    event = result.events[0]
+    assert event.status == "denied" and event.approval is not None
+    assert event.approval.comment == f"never reuse {REDACTED}"
+    emitted = result.model_dump_json() + "".join(e.model_dump_json() for e in seen)
+    assert_absent(PASSWORD, emitted)

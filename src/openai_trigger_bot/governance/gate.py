@@ -11,6 +11,7 @@ extractor that raises on valid arguments) become ``tool_error``, never a silent 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import logging
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # OutcomeOutbox: a type only (httpx, tenacity and sqlite3 loa
     from .._run.calls import ValidCall
     from .._run.offload import Offload
     from .outbox import OutcomeOutbox
+    from .redaction import SecretValues
 
 __all__ = [
     "UNAVAILABLE",
@@ -320,15 +322,29 @@ async def _verdict(
         return Verdict("needs_context", proposal, decision, decision_ms=ms, message=message)
     ttl = valid.action.approval_ttl_s or approval_ttl_s
     request = new_request(proposal, decision, ttl_s=ttl, now=time.time())
-    return await _approval(gov, request, ms)
+    return await _approval(gov, request, ms, valid.secrets)
 
 
-async def _approval(gov: Governance, request: ApprovalRequest, ms: float) -> Verdict:
+async def _approval(
+    gov: Governance, request: ApprovalRequest, ms: float, secrets: SecretValues
+) -> Verdict:
     proposal, decision = request.proposal, request.decision
     if gov.approval_handler is None:
         got = Consulted("approval_required", record(request, "pending"))
     else:
         got = await consult(gov.approval_handler, request)
+    if got.record is not None and (got.record.comment or got.record.approver):
+        # A reviewer's words are recorded and reported: keep the run's secrets out of them.
+        got = dataclasses.replace(
+            got,
+            record=got.record.model_copy(
+                update={
+                    "comment": got.record.comment and secrets.text(got.record.comment),
+                    "approver": got.record.approver and secrets.text(got.record.approver),
+                }
+            ),
+            error=got.error and secrets.text(got.error),
+        )
     message = {
         "execute": "",
         "denied": DENIED,
