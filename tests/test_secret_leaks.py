@@ -37,16 +37,20 @@ class Seen:
         self.events.append(event)
 
 
-def run(steps: list[Any], actions: list[Any]) -> tuple[RunResult, str]:
-    """Run the script; return the result and one text holding everything the run emitted."""
+def run(steps: list[Any], actions: list[Any], **bot_kwargs: Any) -> tuple[RunResult, str]:
+    """Run the script; return the result and one text holding everything the run emitted.
+
+    ``bot_kwargs`` go to ``Bot`` (``policy=`` replaces the recording evaluator).
+    """
     seen = Seen()
     scripted = ScriptedResponses([*steps, [message("done")]])
+    bot_kwargs.setdefault("policy", seen)
     bot = Bot(
         name="b",
         client=scripted.client(),
         settings=BotSettings(),
-        policy=seen,
         on_decision=seen.on_decision,
+        **bot_kwargs,
     )
     bot.register_actions(*actions)
 
@@ -331,15 +335,7 @@ def test_an_evaluator_error_is_scrubbed_before_it_is_cut() -> None:
         """
         return "ok"
 
-    scripted = ScriptedResponses([[function_call("login", {"password": PASSWORD})], [message("x")]])
-    bot = Bot(name="b", client=scripted.client(), settings=BotSettings(), policy=Echo())
-    bot.register_actions(login)
-
-    @bot.trigger("t", prompt="p", hidden_actions=[login])
-    def t() -> dict[str, str]:
-        return {}
-
-    result = bot.run(t())
+    result, _ = run([[function_call("login", {"password": PASSWORD})]], [login], policy=Echo())
     assert result.events[0].failure == "evaluator_error"
     assert "hunter" not in result.model_dump_json()
 
@@ -359,26 +355,13 @@ def test_a_reviewers_comment_is_scrubbed_of_the_runs_secrets() -> None:
     def handler(request: Any) -> Approval:
         return Approval(approved=False, comment=f"never reuse {PASSWORD}", approver="ops")
 
-    scripted = ScriptedResponses(
-        [[function_call("rotate", {"password": PASSWORD})], [message("x")]]
-    )
-    seen: list[ExecutionEvent] = []
-    bot = Bot(
-        name="b",
-        client=scripted.client(),
-        settings=BotSettings(),
+    result, emitted = run(
+        [[function_call("rotate", {"password": PASSWORD})]],
+        [rotate],
+        policy=None,  # decide by declared risk: a high-risk call asks the handler
         approval_handler=handler,
-        on_decision=seen.append,
     )
-    bot.register_actions(rotate)
-
-    @bot.trigger("t", prompt="p", hidden_actions=[rotate])
-    def t() -> dict[str, str]:
-        return {}
-
-    result = bot.run(t())
     event = result.events[0]
     assert event.status == "denied" and event.approval is not None
     assert event.approval.comment == f"never reuse {REDACTED}"
-    emitted = result.model_dump_json() + "".join(e.model_dump_json() for e in seen)
     assert_absent(PASSWORD, emitted)

@@ -35,8 +35,6 @@ __all__ = [
     "SecretValues",
     "redact_arguments",
     "scrub",
-    "scrub_data",
-    "secret_values",
 ]
 
 REDACTED = "[REDACTED]"
@@ -207,18 +205,6 @@ def redact_arguments(arguments: Mapping[str, Any], secret: Collection[str]) -> d
     if not secret:
         return dict(arguments)
     return {k: (REDACTED if k in secret else v) for k, v in arguments.items()}
-
-
-def secret_values(arguments: Mapping[str, Any], secret: Collection[str]) -> tuple[str, ...]:
-    """The free-text forms of the secret arguments' values (what :func:`scrub` removes)."""
-    values = SecretValues()
-    values.learn(arguments, secret)
-    return values.forms
-
-
-def scrub_data(data: Any, values: Collection[str]) -> Any:
-    """JSON data with the secret ``values`` (text forms) removed from every leaf."""
-    return _scrub_tree(data, values, values)
 
 
 def scrub(text: str, values: Iterable[str]) -> str:
