@@ -20,7 +20,9 @@ from types import ModuleType
 
 from ._errors import CliError, print_error
 from ._shipped import shipped_dir
+from .approvals import add_approvals_commands
 from .policy import add_policy_commands
+from .runs import add_runs_commands
 from .serve import add_serve_command
 
 __all__ = ["build_parser", "main"]
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo, prog=demo.prog)
     add_policy_commands(sub)
     add_serve_command(sub)
+    add_approvals_commands(sub)
+    add_runs_commands(sub)
     return parser
 
 
