@@ -239,11 +239,12 @@ def test_an_approval_record_that_says_no_denies_with_the_approver() -> None:
     assert scripted.requests[1]["input"][0]["output"].startswith("Not run: a reviewer declined")
 
 
-def test_approval_is_strict_and_edits_are_not_supported_yet() -> None:
+def test_approval_is_strict_and_an_edit_is_a_json_object() -> None:
     with pytest.raises(ValidationError):
         Approval(approved="yes")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="arguments"):
-        Approval(approved=True, arguments={"cluster": "dev"})  # type: ignore[call-arg]
+        Approval(approved=True, arguments=["cluster", "dev"])  # type: ignore[arg-type]
+    assert Approval(approved=True, arguments={"cluster": "dev"}).arguments == {"cluster": "dev"}
     with pytest.raises(ValidationError):  # frozen
         Approval(approved=True).approved = False  # type: ignore[misc]
 

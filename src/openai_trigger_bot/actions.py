@@ -74,14 +74,20 @@ class Action(Generic[R]):
         secret: Parameters whose values never appear in events, decisions, outputs or logs.
         approval_ttl_s: How long an approval request for this action holds, in seconds;
             overrides ``BotSettings.approval_ttl_s`` (``None``: the bot's).
+        approvals_required: How many distinct people must approve a call that needs approval
+            (default 1; 2 for the four-eyes rule).
+        idempotent: Safe to run twice: a call whose execution started but whose end is not
+            known (a crash in between) is run again on resume instead of ending ``unknown``.
     """
 
     __slots__ = (
         "approval_ttl_s",
+        "approvals_required",
         "description",
         "fail_mode",
         "fn",
         "global_action",
+        "idempotent",
         "is_async",
         "metadata",
         "metadata_from_args",
@@ -110,6 +116,8 @@ class Action(Generic[R]):
         fail_mode: FailMode | None = None,
         secret: Sequence[str] = (),
         approval_ttl_s: float | None = None,
+        approvals_required: int = 1,
+        idempotent: bool = False,
     ) -> None:
         if not callable(fn):
             raise ActionDefinitionError(f"@action needs a function, got {type(fn).__name__}")
@@ -149,6 +157,19 @@ class Action(Generic[R]):
                 f"action {tool_name!r}: approval_ttl_s={approval_ttl_s!r} is not a number of "
                 "seconds > 0"
             )
+        if (
+            isinstance(approvals_required, bool)
+            or not isinstance(approvals_required, int)
+            or not 1 <= approvals_required <= 10
+        ):
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: approvals_required={approvals_required!r} is not a "
+                "whole number from 1 to 10"
+            )
+        if not isinstance(idempotent, bool):
+            raise ActionDefinitionError(
+                f"action {tool_name!r}: idempotent={idempotent!r} is not True or False"
+            )
         if isinstance(tags, str):
             tags = (tags,)
         unknown = [p for p in secret if p not in params]
@@ -181,6 +202,8 @@ class Action(Generic[R]):
         self.approval_ttl_s: float | None = (
             None if approval_ttl_s is None else float(approval_ttl_s)
         )
+        self.approvals_required = approvals_required
+        self.idempotent = idempotent
 
     def __call__(self, *args: Any, **kwargs: Any) -> R:
         """Call the wrapped function directly (no validation, no governance)."""
@@ -218,6 +241,8 @@ def action(
     fail_mode: FailMode | None = None,
     secret: Sequence[str] = (),
     approval_ttl_s: float | None = None,
+    approvals_required: int = 1,
+    idempotent: bool = False,
 ) -> Callable[[Callable[..., R]], Action[R]]: ...
 
 
@@ -237,8 +262,10 @@ def action(
             ``target_from_args`` (a parameter name or a callable taking the validated
             arguments), ``metadata_from_args`` (a callable returning a dict), ``fail_mode``
             (``closed`` or ``open``, overriding the bot's), ``secret`` (parameter names whose
-            values are redacted everywhere) and ``approval_ttl_s`` (seconds an approval
-            request holds, overriding ``BotSettings.approval_ttl_s``).
+            values are redacted everywhere), ``approval_ttl_s`` (seconds an approval
+            request holds, overriding ``BotSettings.approval_ttl_s``), ``approvals_required``
+            (distinct approvers a call needs, default 1) and ``idempotent`` (safe to run again
+            after a crash left its execution ``unknown``).
 
     Returns:
         The action, or a decorator that makes one.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,8 +37,10 @@ from .settings import BotSettings
 from .triggers import Invocation, Trigger
 
 if TYPE_CHECKING:  # imported where used: a plain bot loads neither numpy, CEL nor httpx
+    from ._run.state import RunState
     from .governance.outbox import OutcomeOutbox
     from .memory.manager import MemoryManager
+    from .runs.store import RunStore
 
 __all__ = ["Bot"]
 
@@ -92,6 +95,12 @@ class Bot(Closing):
             fake clock to test deadlines without depending on the machine's speed.
         sleep: Waits between retries of a model call (``asyncio.sleep``); inject a fake one
             with a fake clock.
+        run_store: Where suspended runs, their approvals and the execution ledger are kept: a
+            path (a SQLite file, shared by processes: resume from any of them) or a
+            :class:`~openai_trigger_bot.runs.RunStore`. Default: in memory, so a suspended run
+            can only be resumed by this process.
+        wall_clock: Epoch seconds, for approval expiry and stored records; inject a fake one
+            to test expiry.
 
     Lifecycle: the bot owns what it starts — the worker threads of its sync actions, the
     private event loops of :meth:`run`, and the ``OpenAI()`` client it creates when given
@@ -126,6 +135,8 @@ class Bot(Closing):
         memory: MemoryManager | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        run_store: RunStore | str | os.PathLike[str] | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         if not name:
             raise ConfigurationError("a bot needs a name")
@@ -191,6 +202,14 @@ class Bot(Closing):
                 "governed=False"
             )
         self.governance: Governance | None = governance
+        from .runs.inmemory import InMemoryRunStore
+        from .runs.store import open_run_store
+
+        self.run_store: RunStore = open_run_store(run_store)
+        self._own_store = not _is_store(run_store)  # opened here from a path (or in memory)
+        self._store_io = None if isinstance(self.run_store, InMemoryRunStore) else self._workers
+        self._wall_clock = wall_clock
+        self._secret_arguments: dict[str, dict[str, str]] = {}
 
     # -- definition ------------------------------------------------------------------------
 
@@ -268,6 +287,87 @@ class Bot(Closing):
         """
         return await run_loop(self._spec(invocation))
 
+    def resume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
+        """Continue a suspended run, from this process or another (sync twin of :meth:`aresume`).
+
+        Raises:
+            UsageError: Called inside a running event loop, or see :meth:`aresume`.
+        """
+        return self._loops.run(self._resume(run_id, decisions or {}, sync=True))
+
+    async def aresume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
+        """Continue a suspended run with the given decisions.
+
+        Args:
+            run_id: The suspended run (``RunResult.run_id``).
+            decisions: Approval id → any answer an approval handler may give (``True``,
+                ``False``, ``{"resolution": ..., "comment": ...}``, an ``Approval``, or
+                ``None`` to leave it for later). Approvals decided elsewhere (the CLI, the
+                server) need no entry.
+
+        Returns:
+            The run's result: ``approval_required`` again while a call of the suspended round
+            still waits (nothing runs, the model is not called), else the run continued to its
+            end (or its next suspension).
+
+        Raises:
+            RunNotFound: No such run in this bot's run store.
+            ResumeRefused: The bot's definition differs from the one that started the run.
+            ApprovalClosed: An approval was already decided (single use).
+            RunBusy: Another live process is resuming it now.
+            UsageError: The run is cancelled or ended, or a decision is not understood.
+        """
+        return await self._resume(run_id, decisions or {}, sync=False)
+
+    async def _resume(self, run_id: str, decisions: Mapping[str, Any], *, sync: bool) -> RunResult:
+        from ._run.resume import resume_run
+
+        self._check_open()
+
+        def make(state: RunState, allowed: Mapping[str, Action[Any]]) -> RunSpec:
+            spec = self.make_spec(state.trigger, dict(state.base_body), dict(allowed), [])
+            spec = dataclasses.replace(spec, run_id=run_id)
+            return dataclasses.replace(spec, sync_io=inline) if sync else spec
+
+        return await resume_run(
+            self.run_store,
+            self._store_io,
+            run_id,
+            decisions,
+            bot=self.name,
+            allowed_for=self._allowed_for,
+            make_spec=make,
+            now=self._wall_clock,
+        )
+
+    def cancel(self, run_id: str) -> None:
+        """End a suspended run (status ``cancelled``); its approvals can no longer be decided.
+
+        Raises:
+            RunNotFound: No such run. RunFinished: It already ended or was cancelled.
+        """
+        self._check_open()
+        self.run_store.cancel(run_id, now=self._wall_clock())
+        self._secret_arguments.pop(run_id, None)
+
+    async def acancel(self, run_id: str) -> None:
+        """The async twin of :meth:`cancel` (the store is written off the event loop)."""
+        self._check_open()
+        await asyncio.to_thread(self.cancel, run_id)
+
+    def _allowed_for(self, trigger: str) -> dict[str, Action[Any]]:
+        """The actions a run of ``trigger`` was offered (``messages``: every action).
+
+        Raises:
+            KeyError: The bot has no such trigger.
+        """
+        trig = self.triggers.get(trigger)
+        if trig is not None:
+            return (self._compiled.get(trig.name) or self._compile(trig)).allowed
+        if trigger == "messages":
+            return {a.name: a for a in self.actions}
+        raise KeyError(trigger)
+
     def run_spec(self, spec: RunSpec) -> RunResult:
         """Run a prepared spec synchronously on this thread's private event loop.
 
@@ -335,6 +435,13 @@ class Bot(Closing):
             offload=self._workers,
             sync_io=self._workers,
             approval_ttl_s=s.approval_ttl_s,
+            run_store=self.run_store,
+            store_io=self._store_io,
+            now=self._wall_clock,
+            max_pending_approvals=s.max_pending_approvals,
+            approval_timeout_s=s.approval_timeout_s,
+            on_approval_error=s.approval_error,
+            secret_arguments=self._secret_arguments,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -354,6 +461,8 @@ class Bot(Closing):
         self._closed = True
         self._loops.close()
         self._workers.close()
+        if self._own_store:
+            self.run_store.close()
         client, self._own_client = self._own_client, None
         if client is not None:
             client.close()
@@ -429,3 +538,8 @@ class Bot(Closing):
                     f"(set OPENAI_API_KEY or pass client=): {exc}"
                 ) from exc
         return self._model
+
+
+def _is_store(value: object) -> bool:
+    """Whether ``value`` is a store object passed in (the caller's to close)."""
+    return value is not None and not isinstance(value, (str, os.PathLike))

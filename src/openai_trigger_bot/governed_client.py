@@ -41,7 +41,8 @@ class GovernedClient(Closing):
         name: The bot name in records and the prompt cache key.
         settings: Model, default instructions (``system_prompt``) and budgets.
         **governance: ``policy``, ``enforcement``, ``fail_mode``, ``approval_handler``,
-            ``on_decision``, ``actor``, ``domain``, ``governance`` (see :class:`Bot`).
+            ``on_decision``, ``actor``, ``domain``, ``governance``, ``run_store`` (see
+            :class:`Bot`).
     """
 
     def __init__(
@@ -167,6 +168,22 @@ class GovernedClient(Closing):
         if on_approval is not None and bot.governance is not None:
             governance = dataclasses.replace(bot.governance, approval_handler=on_approval)
         return bot.make_spec("messages", body, allowed, items, governance=governance)
+
+    def resume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
+        """Continue a suspended run (see :meth:`Bot.resume <openai_trigger_bot.Bot.resume>`)."""
+        return self.bot.resume(run_id, decisions)
+
+    async def aresume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
+        """The async twin of :meth:`resume`."""
+        return await self.bot.aresume(run_id, decisions)
+
+    def cancel(self, run_id: str) -> None:
+        """End a suspended run (see :meth:`Bot.cancel <openai_trigger_bot.Bot.cancel>`)."""
+        self.bot.cancel(run_id)
+
+    async def acancel(self, run_id: str) -> None:
+        """The async twin of :meth:`cancel`."""
+        await self.bot.acancel(run_id)
 
     # -- lifecycle -------------------------------------------------------------------------
 

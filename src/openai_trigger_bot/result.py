@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .governance.decision import ExecutionEvent
+from .governance.decision import Decision, ExecutionEvent
 
-__all__ = ["ActionCall", "ModelCall", "RunResult", "RunStatus", "Usage"]
+__all__ = ["ActionCall", "ModelCall", "PendingApproval", "RunResult", "RunStatus", "Usage"]
 
 RunStatus = Literal[
     "completed",
@@ -19,6 +19,7 @@ RunStatus = Literal[
     "approval_required",
     "incomplete",
     "refused",
+    "cancelled",
 ]
 """How a run ended.
 
@@ -28,11 +29,13 @@ RunStatus = Literal[
 - ``error``: the OpenAI API failed after our retries within the deadline, or answered with a
   response that failed (its code and message in ``RunResult.error``), was cancelled, or is still
   ``queued`` / ``in_progress`` (background mode, which the runner does not drive).
-- ``approval_required``: a governed call waits for a human decision.
+- ``approval_required``: a governed call waits for a human decision; the run is suspended
+  (``RunResult.pending_approvals``) and ``bot.resume(run_id, decisions)`` continues it.
 - ``incomplete``: the API stopped the response early (``RunResult.incomplete_reason``, such as
   ``max_output_tokens`` or ``content_filter``); none of its function calls ran.
 - ``refused``: the model refused (its words in ``RunResult.refusal``); none of the response's
   function calls ran.
+- ``cancelled``: a suspended run was ended by ``bot.cancel`` (never returned by a run itself).
 """
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -127,6 +130,36 @@ class ActionCall(BaseModel):
     duration_ms: float
 
 
+class PendingApproval(BaseModel):
+    """A call of a suspended run that waits for a person.
+
+    Attributes:
+        id: The approval's id (the key of ``bot.resume(run_id, {id: answer})``).
+        run_id: The run it belongs to.
+        call_id: The model's call id.
+        action: The action that would run.
+        arguments: Its arguments, secret values redacted.
+        decision: The decision that asked for approval.
+        expires_at: Epoch seconds after which it can no longer be approved.
+        approvals_required: How many distinct approvers must say yes.
+        approvals: How many have said yes so far.
+        suggested_arguments: A ready edit the policy proposed, if any.
+    """
+
+    model_config = _FROZEN
+
+    id: str
+    run_id: str
+    call_id: str
+    action: str
+    arguments: dict[str, Any]
+    decision: Decision | None = None
+    expires_at: float
+    approvals_required: int = 1
+    approvals: int = 0
+    suggested_arguments: dict[str, Any] | None = None
+
+
 class RunResult(BaseModel):
     """The frozen record of one trigger run.
 
@@ -147,6 +180,8 @@ class RunResult(BaseModel):
             (``BotSettings(store=False)``) the response was not stored: nothing can chain from it.
         incomplete_reason: For ``status == "incomplete"``: why the API stopped the response.
         refusal: For ``status == "refused"``: the model's refusal text.
+        pending_approvals: For ``status == "approval_required"``: the calls waiting for a
+            person (answer them with ``bot.resume(run_id, {approval_id: answer})``).
     """
 
     model_config = _FROZEN
@@ -163,6 +198,7 @@ class RunResult(BaseModel):
     last_response_id: str | None = None
     incomplete_reason: str | None = None
     refusal: str | None = None
+    pending_approvals: tuple[PendingApproval, ...] = ()
 
     @property
     def ok(self) -> bool:

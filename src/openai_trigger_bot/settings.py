@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from openai.types.shared import ReasoningEffort
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -52,6 +52,17 @@ class BotSettings(BaseModel):
         approval_ttl_s: How long an approval request holds, in seconds from when it is made
             (default one hour; must be a finite number > 0). An action's own
             ``@action(approval_ttl_s=...)`` wins. The request's ``expires_at`` says when.
+        max_pending_approvals: The most approvals of this bot that may wait at once (in its
+            run store; default 100, ``None``: no cap). Past it, a call that needs approval is
+            blocked with a clear reason (failure ``approval_cap``): approval fatigue.
+        approval_timeout_s: How long an approval handler may take to answer (``None``: no
+            limit but the run's deadline). A handler that takes longer blocks the call
+            (failure ``approval_error``), like one that raises.
+        approval_error: What a failing approval handler (raises, times out, answers something
+            not understood) does: ``block`` (default, fail closed) or ``suspend`` (the call
+            waits in the run store for a person, as if the handler had deferred).
+        run_retention_s: How long a finished run stays in the run store (default 7 days);
+            older ones are purged when a resumed run ends.
 
     Raises:
         ConfigurationError: A ``prompt_cache_key`` over 64 characters; a ``prompt_cache_key``
@@ -76,6 +87,10 @@ class BotSettings(BaseModel):
     store: bool = True
     extra_body: dict[str, Any] = Field(default_factory=dict)
     approval_ttl_s: float = Field(3600.0, gt=0, allow_inf_nan=False)
+    max_pending_approvals: int | None = Field(100, ge=1)
+    approval_timeout_s: float | None = Field(None, gt=0, allow_inf_nan=False)
+    approval_error: Literal["block", "suspend"] = "block"
+    run_retention_s: float = Field(7 * 86400.0, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _api_limits(self) -> BotSettings:

@@ -13,10 +13,11 @@ import threading
 from pathlib import Path
 
 from openai_trigger_bot import Bot, action
+from openai_trigger_bot._run.calls import CallResult
 from openai_trigger_bot._run.offload import WorkerPool
+from openai_trigger_bot._run.settle import OutboxReport, Settled
 from openai_trigger_bot.governance import Decision
 from openai_trigger_bot.governance.decision import ExecutionEvent, ProposedAction
-from openai_trigger_bot.governance.gate import Governance, notify
 from openai_trigger_bot.governance.outbox import OutcomeOutbox
 from openai_trigger_bot.testing import ScriptedResponses, StaticEvaluator, function_call, message
 
@@ -111,7 +112,8 @@ def test_a_report_is_stored_even_when_the_pool_is_closed(tmp_path: Path) -> None
     pool = WorkerPool("closed-pool")
     pool.close()
     with OutcomeOutbox(tmp_path / "outbox.db") as outbox:
-        gov = Governance(outbox=outbox)
         event = ExecutionEvent(call_id="c1", tool="restart", status="executed", started_at=1.0)
-        asyncio.run(notify(gov, event, None, bot="ops", offload=pool))
+        result = CallResult(output_item={}, event=event)
+        report = OutboxReport(outbox, bot="ops", offload=pool)
+        asyncio.run(report.settled(Settled(result, None, governed=True)))
         assert outbox.stats().pending == 1

@@ -8,7 +8,6 @@ actionable ``function_call_output`` for the model.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import math
@@ -33,9 +32,9 @@ __all__ = [
     "CallResult",
     "ValidCall",
     "execute",
-    "execute_all",
     "learn_secrets",
     "not_run",
+    "result_for",
     "scrub_action_call",
     "scrub_event",
     "skipped",
@@ -311,6 +310,7 @@ _NOT_RUN_STATUS: dict[str, EventStatus] = {
     "approval_required": "approval_required",
     "needs_context": "needs_context",
     "denied": "denied",
+    "expired": "expired",
     "tool_error": "tool_error",
 }
 
@@ -324,6 +324,20 @@ def not_run(valid: ValidCall, verdict: Verdict) -> CallResult:
         arguments=valid.arguments,
         verdict=verdict,
         error=valid.clean(verdict.error) if verdict.error else None,
+    )
+
+
+def result_for(
+    valid: ValidCall,
+    status: EventStatus,
+    message: str,
+    verdict: Verdict | None,
+    *,
+    error: str | None = None,
+) -> CallResult:
+    """The result for a valid call that ends as ``status`` without running (``unknown``...)."""
+    return _result(
+        valid.call, status, message, arguments=valid.arguments, verdict=verdict, error=error
     )
 
 
@@ -407,15 +421,4 @@ def _failed(
         duration_ms=duration_ms,
         action_call=record,
         verdict=verdict,
-    )
-
-
-async def execute_all(
-    runs: Sequence[tuple[ValidCall, Verdict | None]], *, offload: Offload = to_thread
-) -> list[CallResult]:
-    """Execute validated calls concurrently; results in the given order."""
-    if len(runs) == 1:
-        return [await execute(*runs[0], offload=offload)]
-    return list(
-        await asyncio.gather(*(execute(v, verdict, offload=offload) for v, verdict in runs))
     )

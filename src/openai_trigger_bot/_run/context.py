@@ -97,6 +97,10 @@ class Stateless:
         body["input"] = list(self._items)  # a copy: a backend may keep the body it was given
         return body
 
+    def items(self) -> list[dict[str, Any]]:
+        """Every item sent so far (a copy), for a suspended run's state."""
+        return list(self._items)
+
     def advance(self, response: ModelResponse, outputs: list[dict[str, Any]]) -> None:
         output = response.raw.get("output")
         # Every output item as the API returned it, in its order: reasoning items pair with the

@@ -12,36 +12,29 @@ every record. Only the calls of a ``completed`` response without a refusal run (
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..actions import Action
-from ..governance.decision import ExecutionEvent
-from ..governance.gate import UNAVAILABLE, Governance, Verdict, decide_all, notify
-from ..governance.redaction import SecretValues
+from ..governance.gate import Governance
 from ..memory.request import MemoryRequest
-from ..models.base import ModelResponse, ResponsesModel
-from ..result import ActionCall, ModelCall, RunResult, RunStatus
-from .calls import (
-    CallResult,
-    ValidCall,
-    execute_all,
-    learn_secrets,
-    not_run,
-    scrub_action_call,
-    scrub_event,
-    skipped,
-    validate,
-)
+from ..models.base import ResponsesModel
+from ..result import RunResult, RunStatus
+from .approve import Approvals
 from .context import Chained, Context, Stateless
+from .durable import Durable, Resumed
+from .ledger import Ledger
 from .model_call import call_model, response_outcome, unrun_events
 from .offload import Offload, to_thread
+from .pipeline import Pipeline
+from .records import RunRecords
+from .settle import HistoryRecorder, MemoryCapture, OnDecision, OutboxReport, Subscriber
 
-if TYPE_CHECKING:  # a type only: memory (and numpy) load when a bot is given one
+if TYPE_CHECKING:  # types only: memory (and numpy) load when a bot is given one
     from ..memory.manager import MemoryManager
+    from ..runs.store import RunStore
 
 __all__ = ["RunSpec", "run_loop"]
 
@@ -76,6 +69,16 @@ class RunSpec:
             :mod:`.offload`).
         approval_ttl_s: How long an approval request holds (``BotSettings.approval_ttl_s``;
             an action's own ``approval_ttl_s`` wins).
+        run_store: Where a suspended run, its approvals and the execution ledger are kept
+            (``None``: no ledger and no suspension store, for ungoverned runs).
+        store_io: Runs the run store's blocking calls (``None``: call it inline, for the
+            in-memory store).
+        now: Epoch seconds (approval expiry, records; a fake clock in tests).
+        max_pending_approvals: The bot's pending-approval cap (``None``: none).
+        approval_timeout_s: How long an approval handler may take (``None``: no limit).
+        on_approval_error: ``block`` or ``suspend`` when the handler fails.
+        secret_arguments: The bot's in-process memory of secret calls' real arguments (run
+            id → call id → argument text), never written anywhere.
     """
 
     run_id: str
@@ -97,66 +100,44 @@ class RunSpec:
     offload: Offload = to_thread
     sync_io: Offload = to_thread
     approval_ttl_s: float = 3600.0
+    run_store: RunStore | None = None
+    store_io: Offload | None = None
+    now: Callable[[], float] = time.time
+    max_pending_approvals: int | None = None
+    approval_timeout_s: float | None = None
+    on_approval_error: Literal["block", "suspend"] = "block"
+    secret_arguments: MutableMapping[str, dict[str, str]] = field(default_factory=dict)
     tool_list: str = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_list", ", ".join(self.allowed) or "none")
 
 
-@dataclass
-class _State:
-    model_calls: list[ModelCall] = field(default_factory=list)
-    action_calls: list[ActionCall] = field(default_factory=list)
-    events: list[ExecutionEvent] = field(default_factory=list)
-    actions_used: int = 0
-    text: str = ""
-    last_response_id: str | None = None
-    secrets: SecretValues = field(default_factory=SecretValues)
-    """Every secret value the model passed in this run (see ``governance.redaction``)."""
+async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
+    """Run one trigger to its end (or to a suspension) and return the record.
 
-    def add(self, results: list[CallResult]) -> None:
-        for r in results:
-            self.events.append(r.event)
-            if r.action_call is not None:
-                self.action_calls.append(r.action_call)
-
-    def scrubbed(self) -> None:
-        """Scrub every record with all secret values of the run: a value that became known
-        as secret in a later round is removed from the earlier rounds' records too."""
-        secrets = self.secrets
-        if not secrets:
-            return
-        self.events = [scrub_event(e, secrets) for e in self.events]
-        self.action_calls = [scrub_action_call(c, secrets) for c in self.action_calls]
-        self.model_calls = [
-            c.model_copy(
-                update={
-                    "text": secrets.text(c.text),
-                    "commentary": secrets.text(c.commentary),
-                    "refusal": None if c.refusal is None else secrets.text(c.refusal),
-                }
-            )
-            for c in self.model_calls
-        ]
-        self.text = secrets.text(self.text)
-
-
-async def run_loop(spec: RunSpec) -> RunResult:
-    """Run one trigger to its end and return the record (never raises for runtime faults)."""
-    state = _State()
+    Never raises for runtime faults. With ``resumed``, the run continues a suspended one: the
+    suspended round is finished first (the stored answers decide its waiting calls), then the
+    loop goes on as usual; the model is never asked again for that round.
+    """
+    records = RunRecords()
     deadline = None if spec.timeout_s is None else spec.clock() + spec.timeout_s
-    input_items: list[dict[str, Any]] = spec.first_input
     remembering = spec.memory is not None and spec.memory_request is not None
-    if remembering:
-        input_items = await _with_memories(spec)
-    stateless = spec.base_body.get("store") is False
-    context: Context = Stateless(input_items) if stateless else Chained(input_items)
-    status: RunStatus
+    pipe = _pipeline(spec, records, remembering)
+    durable = Durable(spec, records, pipe, resumed)
+    status: RunStatus | None = None
     error: str | None = None
     incomplete_reason: str | None = None
     refusal: str | None = None
-    while True:
-        if len(state.model_calls) >= spec.max_model_calls:
+    context: Context
+    if resumed is not None:
+        context, status = await durable.finish_round(deadline)
+    else:
+        input_items = await _with_memories(spec) if remembering else spec.first_input
+        stateless = spec.base_body.get("store") is False
+        context = Stateless(input_items) if stateless else Chained(input_items)
+    while status is None:
+        if len(records.model_calls) >= spec.max_model_calls:
             status = "max_model_calls"
             break
         remaining = None if deadline is None else deadline - spec.clock()
@@ -165,7 +146,7 @@ async def run_loop(spec: RunSpec) -> RunResult:
             break
         body = context.request(spec.base_body)
         response, error, timed_out = await call_model(
-            spec.model, spec.clock, state.model_calls, body, remaining, spec.sync_io
+            spec.model, spec.clock, records.model_calls, body, remaining, spec.sync_io
         )
         if timed_out:
             status = "deadline"
@@ -173,44 +154,93 @@ async def run_loop(spec: RunSpec) -> RunResult:
         if response is None:
             status = "error"
             break
-        state.last_response_id = response.id
+        records.last_response_id = response.id
         if response.text:
-            state.text = response.text
+            records.text = response.text
         outcome = response_outcome(response)
         if outcome.status is not None:
             status, error = outcome.status, outcome.error
             incomplete_reason, refusal = outcome.incomplete_reason, outcome.refusal
-            state.events.extend(unrun_events(response.function_calls, outcome.reason))
+            records.events.extend(unrun_events(response.function_calls, outcome.reason))
             break
-        results, stop = await _run_calls(spec, state, response, deadline)
-        state.add(results)
-        if remembering:
-            await _capture_events(spec, results)
-        if stop is not None:
-            status = stop
+        rnd = await pipe.round(response.function_calls, deadline)
+        if rnd.stop == "approval_required":
+            status = await durable.suspend(context, response, rnd)
             break
-        context.advance(response, [r.output_item for r in results])
-    state.scrubbed()
+        if rnd.stop is not None:
+            status = rnd.stop
+            break
+        context.advance(response, [r.output_item for r in rnd.results])
+    records.scrubbed()
     result = RunResult(
         run_id=spec.run_id,
         bot=spec.bot,
         trigger=spec.trigger,
         status=status,
-        model_calls=tuple(state.model_calls),
-        action_calls=tuple(state.action_calls),
-        events=tuple(state.events),
+        model_calls=tuple(records.model_calls),
+        action_calls=tuple(records.action_calls),
+        events=tuple(records.events),
         error=error,
-        text=state.text,
-        last_response_id=state.last_response_id,
+        text=records.text,
+        last_response_id=records.last_response_id,
         incomplete_reason=incomplete_reason,
-        refusal=None if refusal is None else state.secrets.text(refusal),
+        refusal=None if refusal is None else records.secrets.text(refusal),
+        pending_approvals=durable.pending,
     )
+    await durable.finished(result)
     if remembering:
         assert spec.memory is not None and spec.memory_request is not None
         await spec.memory.acapture_run(
             result, scopes=spec.memory_request.capture_scopes, offload=spec.sync_io
         )
     return result
+
+
+def _pipeline(spec: RunSpec, records: RunRecords, remembering: bool) -> Pipeline:
+    """The run's pipeline with its subscribers: the record first, then the observers."""
+    gov = spec.governance
+    history = HistoryRecorder(gov.recorders if gov is not None else ())
+    subscribers: list[Subscriber] = [records, history]
+    if gov is not None and gov.outbox is not None:
+        subscribers.append(OutboxReport(gov.outbox, bot=spec.bot, offload=spec.offload))
+    if gov is not None and gov.on_decision is not None:
+        subscribers.append(OnDecision(gov.on_decision))
+    if remembering:
+        assert spec.memory is not None and spec.memory_request is not None
+        subscribers.append(
+            MemoryCapture(
+                spec.memory,
+                spec.memory_request.capture_scopes,
+                bot=spec.bot,
+                trigger=spec.trigger,
+                sync_io=spec.sync_io,
+            )
+        )
+    store = spec.run_store if gov is not None else None
+    ledger = Ledger(store, spec.run_id, offload=spec.offload, store_io=spec.store_io, now=spec.now)
+    pipe = Pipeline(spec, records.secrets, subscribers, history, ledger)
+    if gov is not None:
+        pending_elsewhere = None
+        if store is not None:
+            bot = spec.bot
+
+            async def pending_elsewhere() -> int:
+                assert store is not None
+                if spec.store_io is None:
+                    return store.count_pending(bot, spec.now())
+                return await spec.store_io(store.count_pending, bot, spec.now())
+
+        pipe.approvals = Approvals(
+            spec,
+            pipe.decide_one,
+            records.secrets,
+            now=spec.now,
+            pending_elsewhere=pending_elsewhere,
+            max_pending=spec.max_pending_approvals,
+            timeout_s=spec.approval_timeout_s,
+            on_error=spec.on_approval_error,
+        )
+    return pipe
 
 
 async def _with_memories(spec: RunSpec) -> list[dict[str, Any]]:
@@ -226,123 +256,3 @@ async def _with_memories(spec: RunSpec) -> list[dict[str, Any]]:
     if not block:
         return spec.first_input
     return [{"role": "user", "content": block}, *spec.first_input]
-
-
-async def _capture_events(spec: RunSpec, results: list[CallResult]) -> None:
-    """Remember every proposed call's outcome (budget skips aside) in the capture scopes."""
-    assert spec.memory is not None and spec.memory_request is not None
-    scopes = spec.memory_request.capture_scopes
-    for r in results:
-        if r.event.status != "skipped":
-            await spec.memory.acapture_event(
-                r.event,
-                scopes=scopes,
-                bot=spec.bot,
-                trigger=spec.trigger,
-                target=r.target,
-                offload=spec.sync_io,
-            )
-
-
-async def _run_calls(
-    spec: RunSpec, state: _State, response: ModelResponse, deadline: float | None
-) -> tuple[list[CallResult], RunStatus | None]:
-    """Validate every call of a response, pass the valid ones through the gate, reserve the
-    action budget in the model's order, then execute what may run, concurrently.
-
-    With a history recorder (rules with ``history`` conditions), the calls of one response are
-    decided one after another and each admitted call is recorded as ``executed`` before the
-    next decision, so a rate limit sees the earlier calls of the same response.
-
-    Returns the results in the model's order and the status to stop with, if any.
-    """
-    calls = response.function_calls
-    learn_secrets(calls, spec.allowed, state.secrets)
-    checked = [validate(c, spec.allowed, spec.known, spec.tool_list, state.secrets) for c in calls]
-    valid = [c for c in checked if isinstance(c, ValidCall)]
-    gov = spec.governance
-    recorders = gov.recorders if gov is not None else ()
-    sequential = bool(recorders) and len(valid) > 1
-    verdicts = await _decide(spec, valid, deadline) if gov is not None and not sequential else {}
-    stop: RunStatus | None = None
-    runs: list[tuple[ValidCall, Verdict | None]] = []
-    decided: dict[int, CallResult] = {}
-    recorded: set[int] = set()
-    for item in valid:
-        if sequential:
-            verdicts.update(await _decide(spec, [item], deadline))
-        verdict = verdicts.get(id(item))
-        late = deadline is not None and spec.clock() >= deadline
-        if verdict is not None and verdict.outcome != "execute":
-            decided[id(item)] = not_run(item, verdict)
-            if verdict.outcome == "approval_required" and stop is None:
-                stop = "approval_required"
-        elif late:
-            decided[id(item)] = skipped(item, "the run's deadline passed", verdict)
-            stop = "deadline"
-        elif state.actions_used < spec.max_action_calls:
-            state.actions_used += 1
-            runs.append((item, verdict))
-            if recorders and verdict is not None:
-                target = verdict.proposal.target if verdict.proposal is not None else None
-                for recorder in recorders:
-                    recorder.record(item.action.name, "executed", target=target)
-                recorded.add(id(item))
-        else:
-            decided[id(item)] = skipped(item, "the run's action budget is used up", verdict)
-            stop = stop or "max_action_calls"
-    if runs:
-        for (item, _), result in zip(
-            runs, await execute_all(runs, offload=spec.offload), strict=True
-        ):
-            decided[id(item)] = result
-    results = [decided[id(c)] if isinstance(c, ValidCall) else c for c in checked]
-    if gov is not None:
-        for item in valid:
-            proposal = verdicts[id(item)].proposal
-            event = decided[id(item)].event
-            await notify(
-                gov,
-                event,
-                proposal,
-                bot=spec.bot,
-                offload=spec.offload,
-                recorded=id(item) in recorded,
-            )
-    return results, stop
-
-
-async def _decide(
-    spec: RunSpec, valid: list[ValidCall], deadline: float | None
-) -> dict[int, Verdict]:
-    """The gate's verdicts (one batch for several calls, when the evaluator can), bounded by
-    the run's deadline: a decision or approval still pending then blocks the call."""
-    gov = spec.governance
-    assert gov is not None
-    if not valid:
-        return {}
-    work = decide_all(
-        gov,
-        valid,
-        bot=spec.bot,
-        trigger=spec.trigger,
-        run_id=spec.run_id,
-        allowed=spec.allowed,
-        offload=spec.offload,
-        approval_ttl_s=spec.approval_ttl_s,
-    )
-    try:
-        if deadline is None:
-            verdicts = await work
-        else:
-            verdicts = await asyncio.wait_for(work, max(deadline - spec.clock(), 0.0))
-    except asyncio.TimeoutError:
-        late = Verdict(
-            "block",
-            None,
-            failure="timeout",
-            error="the run's deadline passed during the decision",
-            message=UNAVAILABLE,
-        )
-        return {id(v): late for v in valid}
-    return {id(v): verdict for v, verdict in zip(valid, verdicts, strict=True)}

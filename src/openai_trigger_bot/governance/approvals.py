@@ -33,6 +33,7 @@ both, with the approver and comment (:class:`~.decision.ApprovalRecord`).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import inspect
 import json
@@ -58,6 +59,7 @@ __all__ = [
     "binding_hash",
     "consult",
     "new_request",
+    "normalise",
     "record",
 ]
 
@@ -80,6 +82,12 @@ class ApprovalRequest(BaseModel):
             (``BotSettings.approval_ttl_s`` or the action's ``approval_ttl_s`` from asking).
         run_id: The run the call belongs to.
         call_id: The model's call id.
+        approvals_required: How many distinct approvers must say yes
+            (``@action(approvals_required=2)`` for the four-eyes rule).
+        suggested_arguments: A ready edit: the decision's ``better_arguments`` for this
+            action, when the policy proposed concrete safer arguments. Approving with
+            ``Approval(approved=True, arguments=request.suggested_arguments)`` runs them
+            (after validation and the policy again).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,6 +99,8 @@ class ApprovalRequest(BaseModel):
     expires_at: float
     run_id: str
     call_id: str
+    approvals_required: int = 1
+    suggested_arguments: dict[str, Any] | None = None
 
 
 class Approval(BaseModel):
@@ -100,10 +110,12 @@ class Approval(BaseModel):
         approved: ``True`` lets the call run; ``False`` denies it (a strict bool: ``"no"`` is
             not an answer).
         comment: The approver's comment, recorded on the event.
-        approver: Who answered (a user name, an email...), recorded on the event.
-
-    Edits (an approval that changes the arguments) are not supported yet: there is no
-    ``arguments`` field, so ``Approval(arguments=...)`` is refused when it is built.
+        approver: Who answered (a user name, an email...), recorded on the event. Required
+            when the action needs more than one approver (they must be distinct).
+        arguments: An edit, with ``approved=True``: the call runs with these arguments
+            instead of the model's. An edit is a new proposal: it is validated against the
+            action's schema and decided by the policy again (a policy that blocks it blocks
+            it; one that asks for approval takes this approval as given for the edit).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -111,6 +123,7 @@ class Approval(BaseModel):
     approved: StrictBool
     comment: str | None = None
     approver: str | None = None
+    arguments: dict[str, Any] | None = None
 
 
 def binding_hash(
@@ -156,9 +169,20 @@ def binding_hash(
 
 
 def new_request(
-    proposal: ProposedAction, decision: Decision, *, ttl_s: float, now: float
+    proposal: ProposedAction,
+    decision: Decision,
+    *,
+    ttl_s: float,
+    now: float,
+    approvals_required: int = 1,
 ) -> ApprovalRequest:
     """A fresh approval request for ``proposal``, expiring ``ttl_s`` seconds after ``now``."""
+    suggested = None
+    if decision.better_arguments is not None and decision.better_action in (
+        None,
+        proposal.action,
+    ):
+        suggested = dict(decision.better_arguments)
     return ApprovalRequest(
         id=uuid.uuid4().hex,
         proposal=proposal,
@@ -174,6 +198,8 @@ def new_request(
         expires_at=now + ttl_s,
         run_id=proposal.run_id,
         call_id=proposal.call_id,
+        approvals_required=approvals_required,
+        suggested_arguments=suggested,
     )
 
 
@@ -199,6 +225,8 @@ class ApprovalAnswer:
     comment: str | None = None
     problem: str | None = None
     approver: str | None = None
+    arguments: dict[str, Any] | None = None
+    """An edit (see :class:`Approval`)."""
 
 
 def _takes_request(handler: Callable[..., Any]) -> bool:
@@ -214,7 +242,8 @@ def _takes_request(handler: Callable[..., Any]) -> bool:
     return len(positional) == 1 and not variadic
 
 
-def _normalise(answer: object) -> ApprovalAnswer:
+def normalise(answer: object) -> ApprovalAnswer:
+    """Any answer a handler (or a ``resume`` decision) may give, as an :class:`ApprovalAnswer`."""
     if answer is True:
         return ApprovalAnswer("approved")
     if answer is False:
@@ -223,7 +252,8 @@ def _normalise(answer: object) -> ApprovalAnswer:
         return ApprovalAnswer("deferred")
     if isinstance(answer, Approval):
         said: Literal["approved", "denied"] = "approved" if answer.approved else "denied"
-        return ApprovalAnswer(said, answer.comment, approver=answer.approver)
+        edit = answer.arguments if answer.approved else None
+        return ApprovalAnswer(said, answer.comment, approver=answer.approver, arguments=edit)
     if isinstance(answer, Mapping):
         resolution = answer.get("resolution")
         comment = answer.get("comment")
@@ -243,18 +273,33 @@ def _normalise(answer: object) -> ApprovalAnswer:
     )
 
 
-async def ask(handler: ApprovalHandler, request: ApprovalRequest) -> ApprovalAnswer:
+async def ask(
+    handler: ApprovalHandler,
+    request: ApprovalRequest,
+    *,
+    offload: Callable[..., Awaitable[Any]] | None = None,
+) -> ApprovalAnswer:
     """Ask ``handler`` about one call, in whichever form it takes, and normalise its answer.
+
+    Args:
+        handler: The approval handler.
+        request: What it is asked.
+        offload: Runs a sync handler off the event loop (a person may take minutes to answer
+            a handler that blocks); ``None`` calls it here.
 
     Raises:
         Exception: Whatever the handler raised (the gate decides what that means).
     """
     proposal = request.proposal
     call: Callable[..., Any] = handler  # the form is told apart at run time
-    answer = call(request) if _takes_request(call) else call(proposal, request.decision)
+    args = (request,) if _takes_request(call) else (proposal, request.decision)
+    if offload is not None and not inspect.iscoroutinefunction(call):
+        answer = await offload(call, *args)
+    else:
+        answer = call(*args)
     if inspect.isawaitable(answer):
         answer = await answer
-    normalised = _normalise(answer)
+    normalised = normalise(answer)
     if normalised.resolution == "invalid":
         log.error(
             "approval handler %r gave an answer that is not understood for %s (%s); "
@@ -281,6 +326,8 @@ class Consulted:
     outcome: Literal["execute", "denied", "approval_required", "block"]
     record: ApprovalRecord
     error: str | None = None
+    answer: ApprovalAnswer | None = None
+    """The handler's answer, when it gave one that was understood."""
 
 
 def record(
@@ -300,15 +347,29 @@ def record(
     )
 
 
-async def consult(handler: ApprovalHandler, request: ApprovalRequest) -> Consulted:
+async def consult(
+    handler: ApprovalHandler,
+    request: ApprovalRequest,
+    *,
+    offload: Callable[..., Awaitable[Any]] | None = None,
+    timeout_s: float | None = None,
+) -> Consulted:
     """Ask ``handler`` (see :func:`ask`) and map its answer to an outcome, failing closed.
 
-    A handler that raises is no one's yes and no person's no: the call is blocked (failure
-    ``approval_error``); its exception's message is logged, never put on the event (it may
-    hold anything), only its type.
+    A handler that raises, or does not answer within ``timeout_s``, is no one's yes and no
+    person's no: the call is blocked (failure ``approval_error``); its exception's message is
+    logged, never put on the event (it may hold anything), only its type.
     """
     try:
-        answer = await ask(handler, request)
+        answer = await asyncio.wait_for(ask(handler, request, offload=offload), timeout_s)
+    except asyncio.TimeoutError:
+        log.warning(
+            "approval handler gave no answer for %s within %ss; the call is blocked",
+            request.proposal.action,
+            timeout_s,
+        )
+        error = f"approval_error: the approval handler did not answer within {timeout_s}s"
+        return Consulted("block", record(request, "error"), error)
     except Exception as exc:
         log.warning(
             "approval handler failed for %s: %r; the call is blocked", request.proposal.action, exc
@@ -316,11 +377,13 @@ async def consult(handler: ApprovalHandler, request: ApprovalRequest) -> Consult
         error = f"approval_error: the approval handler raised {type(exc).__name__}"
         return Consulted("block", record(request, "error"), error)
     if answer.resolution == "approved":
-        return Consulted("execute", record(request, "approved", answer.approver, answer.comment))
+        got = record(request, "approved", answer.approver, answer.comment)
+        return Consulted("execute", got, answer=answer)
     if answer.resolution == "denied":
         said = f"denied by a reviewer: {answer.comment}" if answer.comment else None
-        return Consulted("denied", record(request, "denied", answer.approver, answer.comment), said)
+        got = record(request, "denied", answer.approver, answer.comment)
+        return Consulted("denied", got, said, answer=answer)
     if answer.resolution == "deferred":
-        return Consulted("approval_required", record(request, "pending"))
+        return Consulted("approval_required", record(request, "pending"), answer=answer)
     error = f"approval_error: the approval handler's answer is not understood: {answer.problem}"
     return Consulted("block", record(request, "error"), error)

@@ -202,6 +202,9 @@ class Decision(BaseModel):
         mode: One of :data:`Mode` (or an unknown string).
         reason: Why, in a sentence a reviewer (and the model) can read.
         better_action: A safer action to propose instead, when the policy knows one.
+        better_arguments: Concrete arguments for a safer call of the same action (or of
+            ``better_action``), when the policy knows them: offered to the approver as a
+            ready edit (``ApprovalRequest.suggested_arguments``).
         policy_id: The policy that decided.
         policy_version: That policy's version (approvals are bound to it).
         request_id: The decision service's id for this evaluation, when remote.
@@ -217,6 +220,7 @@ class Decision(BaseModel):
     mode: str = ""
     reason: str = ""
     better_action: str | None = None
+    better_arguments: dict[str, Any] | None = None
     policy_id: str | None = None
     policy_version: str | None = None
     request_id: str | None = None
@@ -250,9 +254,10 @@ class Decision(BaseModel):
         return cls.model_validate(known)
 
 
-ApprovalResolution = Literal["approved", "denied", "pending", "error"]
+ApprovalResolution = Literal["approved", "denied", "pending", "expired", "error"]
 """How an approval request ended: a person's yes or no, still ``pending`` (no handler, or the
-handler deferred), or ``error`` (the handler raised or gave an answer that is not understood)."""
+handler deferred), ``expired`` (not used before its ``expires_at``), or ``error`` (the handler
+raised, timed out, or gave an answer that is not understood)."""
 
 
 class ApprovalRecord(BaseModel):

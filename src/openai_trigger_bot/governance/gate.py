@@ -11,8 +11,6 @@ extractor that raises on valid arguments) become ``tool_error``, never a silent 
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import inspect
 import logging
 import time
@@ -21,13 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._json import to_jsonable
-from ..exceptions import UsageError
 from .approvals import (
     DEFAULT_APPROVAL_TTL_S,
+    ApprovalAnswer,
     ApprovalHandler,
     ApprovalRequest,
-    Consulted,
-    consult,
     new_request,
     record,
 )
@@ -50,7 +46,6 @@ if TYPE_CHECKING:  # OutcomeOutbox: a type only (httpx, tenacity and sqlite3 loa
     from .._run.calls import ValidCall
     from .._run.offload import Offload
     from .outbox import OutcomeOutbox
-    from .redaction import SecretValues
 
 __all__ = [
     "UNAVAILABLE",
@@ -60,7 +55,6 @@ __all__ = [
     "Verdict",
     "decide_all",
     "needs_context_message",
-    "notify",
 ]
 
 log = logging.getLogger("openai_trigger_bot.governance")
@@ -69,7 +63,7 @@ DecisionHook = Callable[[ExecutionEvent], "object | Awaitable[object]"]
 """Called with the final event of every governed call (sync or async)."""
 
 VerdictOutcome = Literal[
-    "execute", "block", "approval_required", "needs_context", "denied", "tool_error"
+    "execute", "block", "approval_required", "needs_context", "denied", "expired", "tool_error"
 ]
 
 BLOCKED = "Not run: blocked by policy."
@@ -181,6 +175,10 @@ class Verdict:
     decision_ms: float = 0.0
     message: str = ""
     approval: ApprovalRecord | None = None
+    request: ApprovalRequest | None = None
+    """For a new ``approval_required``: what a person is asked (see :mod:`.approvals`)."""
+    votes: tuple[ApprovalAnswer, ...] = ()
+    """Approvals already given to a call that needs several approvers."""
 
 
 def propose(
@@ -243,6 +241,7 @@ async def decide_all(
     allowed: Mapping[str, object],
     offload: Offload | None = None,
     approval_ttl_s: float = DEFAULT_APPROVAL_TTL_S,
+    now: Callable[[], float] = time.time,
 ) -> list[Verdict]:
     """The verdicts for the validated calls of one model response, in order.
 
@@ -252,7 +251,7 @@ async def decide_all(
     counts outcomes in a store (``Governance.decides_off_loop``) is called through
     ``offload``, so a count waiting for the store never holds the event loop. An approval
     request expires ``approval_ttl_s`` seconds after it is made (``BotSettings.approval_ttl_s``),
-    unless the action sets its own ``approval_ttl_s``.
+    unless the action sets its own ``approval_ttl_s``; ``now`` gives epoch seconds.
     """
     verdicts: list[Verdict | None] = []
     proposals: list[tuple[int, ProposedAction]] = []
@@ -272,7 +271,7 @@ async def decide_all(
     ms = (time.perf_counter() - t0) * 1000
     for (i, proposal), answer in zip(proposals, answers, strict=True):
         verdicts[i] = await _verdict(
-            gov, valid[i], proposal, answer, ms, allowed, approval_ttl_s=approval_ttl_s
+            gov, valid[i], proposal, answer, ms, allowed, approval_ttl_s=approval_ttl_s, now=now
         )
     return [v for v in verdicts if v is not None]
 
@@ -286,6 +285,7 @@ async def _verdict(
     allowed: Mapping[str, object],
     *,
     approval_ttl_s: float,
+    now: Callable[[], float],
 ) -> Verdict:
     if isinstance(answer, BaseException):
         if not isinstance(answer, Exception):  # cancellation and exits are not outcomes
@@ -321,91 +321,19 @@ async def _verdict(
         message = needs_context_message(valid.clean(decision.reason))
         return Verdict("needs_context", proposal, decision, decision_ms=ms, message=message)
     ttl = valid.action.approval_ttl_s or approval_ttl_s
-    request = new_request(proposal, decision, ttl_s=ttl, now=time.time())
-    return await _approval(gov, request, ms, valid.secrets)
-
-
-async def _approval(
-    gov: Governance, request: ApprovalRequest, ms: float, secrets: SecretValues
-) -> Verdict:
-    proposal, decision = request.proposal, request.decision
-    if gov.approval_handler is None:
-        got = Consulted("approval_required", record(request, "pending"))
-    else:
-        got = await consult(gov.approval_handler, request)
-    if got.record is not None and (got.record.comment or got.record.approver):
-        # A reviewer's words are recorded and reported: keep the run's secrets out of them.
-        got = dataclasses.replace(
-            got,
-            record=got.record.model_copy(
-                update={
-                    "comment": got.record.comment and secrets.text(got.record.comment),
-                    "approver": got.record.approver and secrets.text(got.record.approver),
-                }
-            ),
-            error=got.error and secrets.text(got.error),
-        )
-    message = {
-        "execute": "",
-        "denied": DENIED,
-        "approval_required": PENDING,
-        "block": APPROVAL_UNAVAILABLE,
-    }[got.outcome]
-    return Verdict(
-        got.outcome,
+    request = new_request(
         proposal,
         decision,
-        failure="approval_error" if got.outcome == "block" else None,
-        error=got.error,
-        decision_ms=ms,
-        message=message,
-        approval=got.record,
+        ttl_s=ttl,
+        now=now(),
+        approvals_required=valid.action.approvals_required,
     )
-
-
-async def notify(
-    gov: Governance,
-    event: ExecutionEvent,
-    proposal: ProposedAction | None,
-    *,
-    bot: str,
-    offload: Offload,
-    recorded: bool = False,
-) -> None:
-    """Record a governed call's final event: history, outcome report, ``on_decision``.
-
-    Args:
-        gov: The gate's settings.
-        event: The call's final event.
-        proposal: Its proposal (``None`` when it could not be built).
-        bot: The bot's name (for the report).
-        offload: Runs the outbox's SQLite insert off the event loop (the run's worker pool);
-            it is awaited, so the report is in the file before the run moves on.
-        recorded: The call was recorded as ``executed`` in history when it was admitted; then
-            only a different final status (``tool_error``) is added. ``history.executed``
-            therefore counts every call that ran, whether it returned or raised.
-
-    Observers never change an outcome: a failing hook or outbox is logged, never raised.
-    """
-    if not (recorded and event.status == "executed"):
-        target = proposal.target if proposal else None
-        for recorder in gov.recorders:
-            recorder.record(event.tool, event.status, target=target)
-    if gov.outbox is not None:
-        add = functools.partial(gov.outbox.add, event, proposal, bot=bot)
-        try:
-            try:
-                await offload(add)
-            except UsageError:  # the pool was closed under the run: store it here, lose nothing
-                add()
-        except Exception as exc:  # the outbox keeps what it could not store; see OutcomeOutbox
-            log.error("outcome report for %s not stored: %r", event.tool, exc)
-    hook = gov.on_decision
-    if hook is None:
-        return
-    try:
-        result = hook(event)
-        if inspect.isawaitable(result):
-            await result
-    except Exception as exc:
-        log.warning("on_decision hook failed for %s: %r", event.tool, exc)
+    return Verdict(
+        "approval_required",
+        proposal,
+        decision,
+        decision_ms=ms,
+        message=PENDING,
+        approval=record(request, "pending"),
+        request=request,
+    )

@@ -1,0 +1,459 @@
+"""Suspend and resume: a run waiting for approval is stored, then continued with the decisions,
+in this process or from another bot with the same definition (issue 10 §3)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openai_trigger_bot import Approval, Bot, BotSettings, RunResult, action
+from openai_trigger_bot._run.state import ResumeRefused
+from openai_trigger_bot.governance import Decision, ProposedAction
+from openai_trigger_bot.runs import ApprovalClosed, RunFinished, SQLiteRunStore
+from openai_trigger_bot.testing import ScriptedResponses, function_call, message
+
+ran: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _clear() -> None:
+    ran.clear()
+
+
+@action(risk="high")
+def restart(cluster: str) -> str:
+    """Restart a cluster.
+
+    Args:
+        cluster: Cluster name.
+    """
+    ran.append(f"restart:{cluster}")
+    return f"restarted {cluster}"
+
+
+@action(risk="high")
+def rotate(service: str) -> str:
+    """Rotate a service's credentials.
+
+    Args:
+        service: Service name.
+    """
+    ran.append(f"rotate:{service}")
+    return "rotated"
+
+
+@action
+def lookup(query: str) -> str:
+    """Look something up.
+
+    Args:
+        query: What to look up.
+    """
+    ran.append(f"lookup:{query}")
+    return "found"
+
+
+class Clock:
+    """Epoch seconds that a test moves forward."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_bot(
+    scripted: ScriptedResponses,
+    *,
+    store: Any = None,
+    clock: Clock | None = None,
+    settings: BotSettings | None = None,
+    actions: tuple[Any, ...] = (restart, rotate, lookup),
+    **options: Any,
+) -> Bot:
+    bot = Bot(
+        "ops",
+        client=scripted.client(),
+        run_store=store,
+        wall_clock=clock or Clock(),
+        settings=settings or BotSettings(),
+        **options,
+    )
+
+    @bot.trigger("incident", prompt="Handle the incident.", hidden_actions=list(actions))
+    def incident() -> dict[str, str]:
+        return {"alert": "disk full"}
+
+    return bot
+
+
+def start(bot: Bot) -> RunResult:
+    return bot.run(bot.triggers["incident"]())
+
+
+def two_calls() -> ScriptedResponses:
+    return ScriptedResponses(
+        [
+            [
+                function_call("lookup", {"query": "disk"}),
+                function_call("restart", {"cluster": "prod"}),
+            ],
+            [message("done")],
+        ]
+    )
+
+
+def test_a_run_waiting_for_approval_suspends_and_lists_what_waits() -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        result = start(bot)
+    assert result.status == "approval_required"
+    assert ran == ["lookup:disk"]  # the other call of the round ran; the risky one waits
+    (pending,) = result.pending_approvals
+    assert (pending.action, pending.arguments, pending.run_id) == (
+        "restart",
+        {"cluster": "prod"},
+        result.run_id,
+    )
+    assert pending.decision is not None and pending.decision.recommendation == "review_recommended"
+    assert pending.expires_at == 1_000_000.0 + 3600
+    assert [e.status for e in result.events] == ["executed", "approval_required"]
+    assert len(scripted.requests) == 1
+
+
+def test_resume_runs_the_approved_call_once_and_answers_the_stored_response() -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        result = bot.resume(first.run_id, {approval: Approval(approved=True, approver="ann")})
+    assert result.status == "completed"
+    assert result.run_id == first.run_id
+    assert ran == ["lookup:disk", "restart:prod"]
+    # one request after the first: the round's two outputs (the one settled before the
+    # suspension, kept in the state, and the approved one) on top of the stored response
+    assert len(scripted.requests) == 2
+    second = scripted.requests[1]
+    assert second["previous_response_id"] == first.last_response_id
+    assert [i["call_id"] for i in second["input"]] == [c.call_id for c in first.events]
+    assert second["input"][1]["output"] == "restarted prod"
+    # one event per proposed call: the approval_required one is replaced by its outcome
+    assert [(e.tool, e.status) for e in result.events] == [
+        ("lookup", "executed"),
+        ("restart", "executed"),
+    ]
+    event = result.events[1]
+    assert event.approval is not None and event.approval.resolution == "approved"
+    assert event.approval.approver == "ann"
+    assert [c.round for c in result.model_calls] == [1, 2]
+
+
+def test_a_finished_run_cannot_be_resumed_again() -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+        with pytest.raises(Exception, match="already ended"):
+            bot.resume(first.run_id, {})
+    assert ran.count("restart:prod") == 1
+
+
+def test_an_approval_is_single_use() -> None:
+    scripted = ScriptedResponses(
+        [
+            [function_call("restart", {"cluster": "a"}), function_call("rotate", {"service": "b"})],
+            [message("done")],
+        ]
+    )
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        a, b = (p.id for p in first.pending_approvals)
+        waiting = bot.resume(first.run_id, {a: True})  # b still waits: nothing runs
+        assert waiting.status == "approval_required"
+        assert [p.id for p in waiting.pending_approvals] == [b]
+        assert ran == [] and len(scripted.requests) == 1
+        with pytest.raises(ApprovalClosed):
+            bot.resume(first.run_id, {a: False})
+        result = bot.resume(first.run_id, {b: True})
+    assert result.status == "completed"
+    assert sorted(ran) == ["restart:a", "rotate:b"]
+
+
+def test_denied_and_expired_are_told_apart() -> None:
+    clock = Clock()
+    scripted = ScriptedResponses(
+        [
+            [function_call("restart", {"cluster": "a"}), function_call("rotate", {"service": "b"})],
+            [message("done")],
+        ]
+    )
+    with make_bot(scripted, clock=clock) as bot:
+        first = start(bot)
+        a, _b = (p.id for p in first.pending_approvals)
+        bot.resume(first.run_id, {a: {"resolution": "denied", "comment": "not now"}})
+        clock.now += 3601  # the other approval expires before anyone decides it
+        result = bot.resume(first.run_id, {})
+    assert ran == []
+    assert [e.status for e in result.events] == ["denied", "expired"]
+    assert result.events[0].approval is not None
+    assert result.events[0].approval.comment == "not now"
+    outputs = [i["output"] for i in scripted.requests[1]["input"]]
+    assert outputs[0].startswith("Not run: a reviewer declined")
+    assert outputs[1].startswith("Not run: the approval for this call expired")
+
+
+def test_an_approval_given_in_time_but_used_after_expiry_is_expired() -> None:
+    clock = Clock()
+    scripted = two_calls()
+    store_path = None
+    with make_bot(scripted, clock=clock, store=store_path) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        bot.run_store.decide(
+            approval, _vote(True, "ann", clock.now), now=clock.now
+        )  # decided (by the CLI, say) in time...
+        clock.now += 7200  # ...but the run is resumed after the approval expired
+        result = bot.resume(first.run_id)
+    assert result.events[1].status == "expired"
+    assert "restart:prod" not in ran
+
+
+def _vote(approved: bool, approver: str | None, at: float) -> Any:
+    from openai_trigger_bot.runs import ApprovalVote
+
+    return ApprovalVote(approved=approved, approver=approver, at=at)
+
+
+def test_resume_from_another_bot_with_the_same_definition(tmp_path: Path) -> None:
+    """A SQLite run store is shared: a second bot (another process, in production) resumes."""
+    scripted = two_calls()
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path) as bot:
+        first = start(bot)
+    with make_bot(scripted, store=path) as other:
+        result = other.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert result.status == "completed"
+    assert ran == ["lookup:disk", "restart:prod"]
+    with SQLiteRunStore(path) as store:
+        assert store.load(first.run_id).status == "completed"
+        (entry,) = [e for e in store.ledger_for_run(first.run_id) if e.action == "restart"]
+        assert entry.status == "finished"
+
+
+def test_resume_against_a_changed_bot_is_refused(tmp_path: Path) -> None:
+    scripted = two_calls()
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path) as bot:
+        first = start(bot)
+
+    @action(risk="high", name="restart")
+    def restart_v2(cluster: str, force: bool) -> str:
+        """Restart a cluster.
+
+        Args:
+            cluster: Cluster name.
+            force: Skip draining.
+        """
+        ran.append("v2")
+        return "x"
+
+    changed = make_bot(scripted, store=path, actions=(restart_v2, rotate, lookup))
+    with changed, pytest.raises(ResumeRefused, match="restart"):
+        changed.resume(first.run_id, {first.pending_approvals[0].id: True})
+    gone = make_bot(scripted, store=path, actions=(rotate, lookup))
+    with gone, pytest.raises(ResumeRefused, match="gone: restart"):
+        gone.resume(first.run_id, {})
+    assert "v2" not in ran
+    # the run still waits, untouched, for the right definition
+    with make_bot(scripted, store=path) as bot:
+        assert bot.resume(first.run_id).status == "approval_required"
+
+
+def test_cancel_ends_a_suspended_run(tmp_path: Path) -> None:
+    scripted = two_calls()
+    with make_bot(scripted, store=tmp_path / "runs.db") as bot:
+        first = start(bot)
+        bot.cancel(first.run_id)
+        with pytest.raises(Exception, match="cancelled"):
+            bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+        with pytest.raises(RunFinished):
+            bot.cancel(first.run_id)
+        assert bot.run_store.get_approval(first.pending_approvals[0].id).status == "cancelled"
+    assert "restart:prod" not in ran
+
+
+def test_the_policy_is_asked_again_before_an_approved_call_runs() -> None:
+    class Switch:
+        def __init__(self) -> None:
+            self.block = False
+
+        def evaluate(self, proposal: ProposedAction) -> Decision:
+            if proposal.action == "lookup":
+                return Decision(recommendation="proceed")
+            if self.block:
+                return Decision(recommendation="do_not_proceed", reason="change freeze")
+            return Decision(recommendation="review_recommended", policy_version="1")
+
+    policy = Switch()
+    scripted = two_calls()
+    with make_bot(scripted, policy=policy) as bot:
+        first = start(bot)
+        policy.block = True  # a change freeze starts while the approval waits
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert result.events[1].status == "blocked"
+    assert "restart:prod" not in ran
+
+
+def test_an_approval_does_not_hold_under_another_policy_version() -> None:
+    class Versioned:
+        version = "1"
+
+        def evaluate(self, proposal: ProposedAction) -> Decision:
+            if proposal.action == "lookup":
+                return Decision(recommendation="proceed")
+            return Decision(recommendation="review_recommended", policy_version=self.version)
+
+    policy = Versioned()
+    scripted = two_calls()
+    with make_bot(scripted, policy=policy) as bot:
+        first = start(bot)
+        policy.version = "2"
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    event = result.events[1]
+    assert (event.status, event.failure) == ("blocked", "approval_stale")
+    assert "restart:prod" not in ran
+
+
+@pytest.mark.parametrize(
+    ("edit", "status", "expected_run"),
+    [
+        ({"cluster": "staging"}, "executed", "restart:staging"),
+        ({"cluster": 7}, "blocked", None),  # not valid for the schema
+        ({"nodes": 3}, "blocked", None),  # unknown parameter
+    ],
+)
+def test_an_edit_is_validated_and_decided_again(
+    edit: dict[str, Any], status: str, expected_run: str | None
+) -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        answer = Approval(approved=True, approver="ann", arguments=edit)
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: answer})
+    event = result.events[1]
+    assert event.status == status
+    if expected_run:
+        assert expected_run in ran and "restart:prod" not in ran
+        assert event.arguments == edit
+    else:
+        assert not any(r.startswith("restart") for r in ran)
+        assert event.failure == "invalid_edit"
+
+
+def test_an_edit_the_policy_blocks_is_blocked() -> None:
+    class NoProd:
+        def evaluate(self, proposal: ProposedAction) -> Decision:
+            if proposal.action == "lookup":
+                return Decision(recommendation="proceed")
+            if proposal.arguments.get("cluster") == "all":
+                return Decision(recommendation="do_not_proceed", reason="too broad")
+            return Decision(recommendation="review_recommended")
+
+    scripted = two_calls()
+    with make_bot(scripted, policy=NoProd()) as bot:
+        first = start(bot)
+        answer = Approval(approved=True, arguments={"cluster": "all"})
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: answer})
+    assert result.events[1].status == "blocked"
+    assert not any(r.startswith("restart") for r in ran)
+
+
+def test_stateless_resume_resends_the_run_with_the_round_outputs() -> None:
+    scripted = two_calls()
+    with make_bot(scripted, settings=BotSettings(store=False)) as bot:
+        first = start(bot)
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert result.status == "completed"
+    second = scripted.requests[1]
+    assert "previous_response_id" not in second
+    kinds = [i.get("type", i.get("role")) for i in second["input"]]
+    assert kinds[-4:] == ["function_call", "function_call", "function_call_output"] * 1 + [
+        "function_call_output"
+    ]
+
+
+def test_arun_and_aresume() -> None:
+    scripted = two_calls()
+
+    async def go() -> RunResult:
+        async with make_bot(scripted) as bot:
+            first = await bot.arun(bot.triggers["incident"]())
+            return await bot.aresume(first.run_id, {first.pending_approvals[0].id: True})
+
+    assert asyncio.run(go()).status == "completed"
+    assert ran == ["lookup:disk", "restart:prod"]
+
+
+def test_the_store_never_holds_a_secret_value(tmp_path: Path) -> None:
+    @action(risk="high", secret=["password"])
+    def set_password(user: str, password: str) -> str:
+        """Set a password.
+
+        Args:
+            user: The user.
+            password: The new password.
+        """
+        ran.append(f"set:{user}:{password}")
+        return "set"
+
+    secret = "hunter2-Xq9!"
+    scripted = ScriptedResponses(
+        [
+            [function_call("set_password", {"user": "ann", "password": secret})],
+            [message("done")],
+            [message("done")],
+        ]
+    )
+    path = tmp_path / "runs.db"
+    actions = (set_password, lookup)
+    with make_bot(scripted, store=path, actions=actions) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        written = b"".join(p.read_bytes() for p in tmp_path.iterdir())  # the file and its WAL
+        assert b"ann" in written  # the run is there...
+        assert secret.encode() not in written  # ...without the secret
+        # this process kept the real arguments in memory: it can run the call
+        same = bot.resume(first.run_id, {approval: True})
+    assert same.events[0].status == "executed"
+    assert ran == [f"set:ann:{secret}"]
+    assert secret not in same.model_dump_json()
+
+
+def test_a_secret_call_cannot_run_after_a_restart(tmp_path: Path) -> None:
+    @action(risk="high", secret=["password"])
+    def set_password(user: str, password: str) -> str:
+        """Set a password.
+
+        Args:
+            user: The user.
+            password: The new password.
+        """
+        ran.append(f"set:{user}:{password}")
+        return "set"
+
+    scripted = ScriptedResponses(
+        [[function_call("set_password", {"user": "ann", "password": "s3cr3t-pw"})], [message("x")]]
+    )
+    path = tmp_path / "runs.db"
+    actions = (set_password, lookup)
+    with make_bot(scripted, store=path, actions=actions) as bot:
+        first = start(bot)
+    with make_bot(scripted, store=path, actions=actions) as restarted:
+        result = restarted.resume(first.run_id, {first.pending_approvals[0].id: True})
+    event = result.events[0]
+    assert (event.status, event.failure) == ("blocked", "secret_not_stored")
+    assert ran == []
