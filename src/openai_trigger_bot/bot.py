@@ -8,27 +8,26 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import openai
 
-from ._cache_key import default_cache_key
+from ._bot_resume import Resuming
 from ._json import dumps
 from ._lifecycle import Closing
-from ._run.context import stateless_include
 from ._run.loop import RunSpec, run_loop
 from ._run.offload import WorkerPool, inline
-from ._run.prompt import build_input, build_instructions
+from ._run.prompt import build_input
+from ._run.request import Compiled, compile_trigger, request_body
 from ._run.sync import LoopRunner
 from .actions import Action, ActionRegistry
 from .exceptions import ConfigurationError, TriggerDefinitionError, UsageError
 from .governance.approvals import ApprovalHandler
-from .governance.decision import ENFORCEMENT_MODES, FAIL_MODES, EnforcementMode, FailMode
-from .governance.defaults import evaluator_for
+from .governance.decision import EnforcementMode, FailMode
 from .governance.evaluator import PolicyEvaluator
 from .governance.gate import DecisionHook, Governance
+from .governance.options import governance_for
 from .memory.request import MemoryRequest
 from .models.base import ResponsesModel
 from .models.openai import OpenAIResponsesModel
@@ -37,7 +36,6 @@ from .settings import BotSettings
 from .triggers import Invocation, Trigger
 
 if TYPE_CHECKING:  # imported where used: a plain bot loads neither numpy, CEL nor httpx
-    from ._run.state import RunState
     from .governance.outbox import OutcomeOutbox
     from .memory.manager import MemoryManager
     from .runs.store import RunStore
@@ -45,15 +43,7 @@ if TYPE_CHECKING:  # imported where used: a plain bot loads neither numpy, CEL n
 __all__ = ["Bot"]
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """A trigger's stable request parts, built once per set of registered actions."""
-
-    base_body: dict[str, Any]
-    allowed: dict[str, Action[Any]]
-
-
-class Bot(Closing):
+class Bot(Resuming, Closing):
     """A bot that acts only through tools.
 
     Args:
@@ -160,17 +150,10 @@ class Bot(Closing):
             else None
         )
         self._own_client: openai.OpenAI | None = None  # created here, so closed here
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[str, Compiled] = {}
         self._workers = WorkerPool(f"trigger-bot-action:{name}")
         self._loops = LoopRunner(f"bot {name!r}")
         self._closed = False
-        if enforcement not in ENFORCEMENT_MODES:
-            raise ConfigurationError(
-                f"enforcement={enforcement!r} is not one of {', '.join(ENFORCEMENT_MODES)}"
-            )
-        for mode in (fail_mode, *(fail_modes or {}).values()):
-            if mode not in FAIL_MODES:
-                raise ConfigurationError(f"fail mode {mode!r} is not 'closed' or 'open'")
         if memory is not None:
             from .memory.manager import MemoryManager
 
@@ -179,29 +162,20 @@ class Bot(Closing):
                     f"memory must be a MemoryManager, got {type(memory).__name__}"
                 )
         self.memory = memory
-        history = memory.history if memory is not None else None
-        if governance is None and governed:
-            governance = Governance(
-                evaluator=evaluator_for(policy, history),
-                history=history,
-                enforcement=enforcement,
-                fail_mode=fail_mode,
-                fail_modes=dict(fail_modes or {}),
-                outbox=outbox,
-                approval_handler=approval_handler,
-                on_decision=on_decision,
-                actor=actor,
-                domain=domain,
-            )
-        elif any(
-            x is not None for x in (policy, approval_handler, on_decision, outbox, fail_modes)
-        ) or (enforcement, fail_mode, actor, domain) != ("enforced", "closed", None, None):
-            raise ConfigurationError(
-                "the governance options (policy, enforcement, fail_mode, approval_handler, ...) "
-                "go into Governance(...) when governance= is given, and mean nothing with "
-                "governed=False"
-            )
-        self.governance: Governance | None = governance
+        self.governance: Governance | None = governance_for(
+            governance,
+            governed=governed,
+            history=memory.history if memory is not None else None,
+            policy=policy,
+            enforcement=enforcement,
+            fail_mode=fail_mode,
+            fail_modes=fail_modes,
+            outbox=outbox,
+            approval_handler=approval_handler,
+            on_decision=on_decision,
+            actor=actor,
+            domain=domain,
+        )
         from .runs.inmemory import InMemoryRunStore
         from .runs.store import open_run_store
 
@@ -286,87 +260,6 @@ class Bot(Closing):
                 closed.
         """
         return await run_loop(self._spec(invocation))
-
-    def resume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
-        """Continue a suspended run, from this process or another (sync twin of :meth:`aresume`).
-
-        Raises:
-            UsageError: Called inside a running event loop, or see :meth:`aresume`.
-        """
-        return self._loops.run(self._resume(run_id, decisions or {}, sync=True))
-
-    async def aresume(self, run_id: str, decisions: Mapping[str, Any] | None = None) -> RunResult:
-        """Continue a suspended run with the given decisions.
-
-        Args:
-            run_id: The suspended run (``RunResult.run_id``).
-            decisions: Approval id → any answer an approval handler may give (``True``,
-                ``False``, ``{"resolution": ..., "comment": ...}``, an ``Approval``, or
-                ``None`` to leave it for later). Approvals decided elsewhere (the CLI, the
-                server) need no entry.
-
-        Returns:
-            The run's result: ``approval_required`` again while a call of the suspended round
-            still waits (nothing runs, the model is not called), else the run continued to its
-            end (or its next suspension).
-
-        Raises:
-            RunNotFound: No such run in this bot's run store.
-            ResumeRefused: The bot's definition differs from the one that started the run.
-            ApprovalClosed: An approval was already decided (single use).
-            RunBusy: Another live process is resuming it now.
-            UsageError: The run is cancelled or ended, or a decision is not understood.
-        """
-        return await self._resume(run_id, decisions or {}, sync=False)
-
-    async def _resume(self, run_id: str, decisions: Mapping[str, Any], *, sync: bool) -> RunResult:
-        from ._run.resume import resume_run
-
-        self._check_open()
-
-        def make(state: RunState, allowed: Mapping[str, Action[Any]]) -> RunSpec:
-            spec = self.make_spec(state.trigger, dict(state.base_body), dict(allowed), [])
-            spec = dataclasses.replace(spec, run_id=run_id)
-            return dataclasses.replace(spec, sync_io=inline) if sync else spec
-
-        return await resume_run(
-            self.run_store,
-            self._store_io,
-            run_id,
-            decisions,
-            bot=self.name,
-            allowed_for=self._allowed_for,
-            make_spec=make,
-            now=self._wall_clock,
-        )
-
-    def cancel(self, run_id: str) -> None:
-        """End a suspended run (status ``cancelled``); its approvals can no longer be decided.
-
-        Raises:
-            RunNotFound: No such run. RunFinished: It already ended or was cancelled.
-        """
-        self._check_open()
-        self.run_store.cancel(run_id, now=self._wall_clock())
-        self._secret_arguments.pop(run_id, None)
-
-    async def acancel(self, run_id: str) -> None:
-        """The async twin of :meth:`cancel` (the store is written off the event loop)."""
-        self._check_open()
-        await asyncio.to_thread(self.cancel, run_id)
-
-    def _allowed_for(self, trigger: str) -> dict[str, Action[Any]]:
-        """The actions a run of ``trigger`` was offered (``messages``: every action).
-
-        Raises:
-            KeyError: The bot has no such trigger.
-        """
-        trig = self.triggers.get(trigger)
-        if trig is not None:
-            return (self._compiled.get(trig.name) or self._compile(trig)).allowed
-        if trigger == "messages":
-            return {a.name: a for a in self.actions}
-        raise KeyError(trigger)
 
     def run_spec(self, spec: RunSpec) -> RunResult:
         """Run a prepared spec synchronously on this thread's private event loop.
@@ -479,48 +372,11 @@ class Bot(Closing):
         *,
         model: str | None = None,
     ) -> dict[str, Any]:
-        """The stable request fields of a run: model, instructions, tools, settings.
+        """The stable request fields of a run (see :func:`._run.request.request_body`)."""
+        return request_body(self.settings, allowed, instructions, cache_key, model=model)
 
-        With ``BotSettings(store=False)``: ``store: false`` and ``include`` asks for the
-        reasoning items' ``encrypted_content`` (see :mod:`openai_trigger_bot._run.context`).
-        """
-        s = self.settings
-        body: dict[str, Any] = {
-            "model": model or s.model,
-            "instructions": instructions,
-            "tools": [a.tool for a in allowed.values()],
-            "tool_choice": "auto",
-            "parallel_tool_calls": s.parallel_tool_calls,
-            "store": s.store,
-            "prompt_cache_key": cache_key,
-        }
-        if s.temperature is not None:
-            body["temperature"] = s.temperature
-        if s.max_output_tokens is not None:
-            body["max_output_tokens"] = s.max_output_tokens
-        if s.reasoning_effort is not None:
-            body["reasoning"] = {"effort": s.reasoning_effort}
-        body.update(s.extra_body)
-        if not s.store:
-            body["include"] = stateless_include(s.extra_body.get("include"))
-        return body
-
-    def _compile(self, trig: Trigger) -> _Compiled:
-        allowed: dict[str, Action[Any]] = {}
-        for act in (*self.actions.global_actions(), *trig.hidden_actions):
-            allowed.setdefault(act.name, act)
-        s = self.settings
-        instructions = build_instructions(
-            system_prompt=s.system_prompt,
-            trigger_name=trig.name,
-            trigger_prompt=trig.prompt,
-            tool_names=list(allowed),
-            default_action=trig.default_action.name if trig.default_action else None,
-        )
-        cache_key = (
-            trig.prompt_cache_key or s.prompt_cache_key or default_cache_key(self.name, trig.name)
-        )
-        compiled = _Compiled(self.request_body(allowed, instructions, cache_key), allowed)
+    def _compile(self, trig: Trigger) -> Compiled:
+        compiled = compile_trigger(self.settings, self.name, self.actions.global_actions(), trig)
         self._compiled[trig.name] = compiled
         return compiled
 
