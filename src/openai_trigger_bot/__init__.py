@@ -26,6 +26,7 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    from ._run.state import ResumeRefused
     from .actions import Action, ActionRegistry, action
     from .bot import Bot
     from .governance.approvals import Approval, ApprovalRequest
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
         OpenAIEmbedder,
         SQLiteMemoryStore,
     )
-    from .result import ActionCall, ModelCall, RunResult, RunStatus, Usage
+    from .result import ActionCall, ModelCall, PendingApproval, RunResult, RunStatus, Usage
+    from .runs import InMemoryRunStore, RunStore, SQLiteRunStore
     from .settings import BotSettings
     from .triggers import Invocation, Trigger
 
@@ -78,7 +80,16 @@ __getattr__, __dir__ = lazy_exports(
             "OpenAIEmbedder",
             "SQLiteMemoryStore",
         ),
-        ".result": ("ActionCall", "ModelCall", "RunResult", "RunStatus", "Usage"),
+        "._run.state": ("ResumeRefused",),
+        ".result": (
+            "ActionCall",
+            "ModelCall",
+            "PendingApproval",
+            "RunResult",
+            "RunStatus",
+            "Usage",
+        ),
+        ".runs": ("InMemoryRunStore", "RunStore", "SQLiteRunStore"),
         ".settings": ("BotSettings",),
         ".triggers": ("Invocation", "Trigger"),
     },
@@ -104,6 +115,7 @@ __all__ = [
     "GovernedClient",
     "HashingEmbedder",
     "InMemoryMemoryStore",
+    "InMemoryRunStore",
     "Invocation",
     "LocalRulesEvaluator",
     "Memory",
@@ -113,12 +125,16 @@ __all__ = [
     "ModelCall",
     "OpenAIEmbedder",
     "OutcomeOutbox",
+    "PendingApproval",
     "PolicyError",
     "ProposedAction",
     "RemoteEvaluator",
+    "ResumeRefused",
     "RunResult",
     "RunStatus",
+    "RunStore",
     "SQLiteMemoryStore",
+    "SQLiteRunStore",
     "StorePathError",
     "Trigger",
     "TriggerBotError",

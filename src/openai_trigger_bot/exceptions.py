@@ -17,7 +17,11 @@ never exceptions. Exceptions are for mistakes a developer must fix, raised as ea
     ├── ArgumentsError              tool-call arguments failed validation (caught by the runner,
     │                               turned into an ``invalid`` outcome the model is told about)
     ├── UsageError                  the API was called in a way that cannot work
-    │                               (e.g. ``Bot.run`` inside a running event loop)
+    │   │                           (e.g. ``Bot.run`` inside a running event loop)
+    │   └── ResumeRefused           a suspended run cannot be resumed by this bot (its
+    │                               definition changed, a newer state format)
+    ├── RunError                    a run store refused an operation (runs.errors: RunNotFound,
+    │                               ApprovalClosed, RunBusy, RunStoreError, ...)
     ├── EvaluatorError              a policy evaluator could not decide (governance.errors; the
     │                               gate turns it into an outcome through ``fail_mode``)
     ├── MemoryStoreError            a memory file is corrupt, foreign or of another schema
