@@ -457,3 +457,25 @@ def test_a_secret_call_cannot_run_after_a_restart(tmp_path: Path) -> None:
     event = result.events[0]
     assert (event.status, event.failure) == ("blocked", "secret_not_stored")
     assert ran == []
+
+
+def test_finished_runs_are_purged_after_the_retention(tmp_path: Path) -> None:
+    clock = Clock()
+    scripted = ScriptedResponses(
+        [
+            [function_call("restart", {"cluster": "a"})],
+            [message("done")],
+            [function_call("restart", {"cluster": "b"})],
+            [message("done")],
+        ]
+    )
+    settings = BotSettings(run_retention_s=3600)
+    with make_bot(scripted, store=tmp_path / "runs.db", clock=clock, settings=settings) as bot:
+        old = start(bot)
+        bot.resume(old.run_id, {old.pending_approvals[0].id: True})
+        assert bot.run_store.load(old.run_id).status == "completed"
+        clock.now += 1800  # within the retention: kept
+        new = start(bot)
+        clock.now += 1900  # the old run is now 3700 s old; the new one's approval still holds
+        bot.resume(new.run_id, {new.pending_approvals[0].id: True})
+        assert [r.run_id for r in bot.run_store.list_runs()] == [new.run_id]

@@ -334,6 +334,7 @@ class Bot(Resuming, Closing):
             max_pending_approvals=s.max_pending_approvals,
             approval_timeout_s=s.approval_timeout_s,
             on_approval_error=s.approval_error,
+            run_retention_s=s.run_retention_s,
             secret_arguments=self._secret_arguments,
         )
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from .loop import RunSpec
 
 __all__ = ["Durable", "Resumed", "pending_of_row"]
+
+log = logging.getLogger("openai_trigger_bot.runs")
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,10 @@ class Durable:
         )
         await self._io(spec.run_store.release, spec.run_id, self._resumed.owner)
         spec.secret_arguments.pop(spec.run_id, None)
+        try:  # retention: finished runs older than BotSettings.run_retention_s go
+            await self._io(spec.run_store.purge, older_than=spec.now() - spec.run_retention_s)
+        except Exception as exc:  # housekeeping never fails a run
+            log.warning("run store purge failed: %r", exc)
 
 
 def _approval_id(verdict: Verdict) -> str | None:

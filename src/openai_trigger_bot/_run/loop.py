@@ -77,6 +77,8 @@ class RunSpec:
         max_pending_approvals: The bot's pending-approval cap (``None``: none).
         approval_timeout_s: How long an approval handler may take (``None``: no limit).
         on_approval_error: ``block`` or ``suspend`` when the handler fails.
+        run_retention_s: Finished runs older than this are purged from the run store when a
+            resumed run ends.
         secret_arguments: The bot's in-process memory of secret calls' real arguments (run
             id → call id → argument text), never written anywhere.
     """
@@ -106,6 +108,7 @@ class RunSpec:
     max_pending_approvals: int | None = None
     approval_timeout_s: float | None = None
     on_approval_error: Literal["block", "suspend"] = "block"
+    run_retention_s: float = 7 * 86400.0
     secret_arguments: MutableMapping[str, dict[str, str]] = field(default_factory=dict)
     tool_list: str = field(init=False)
 
