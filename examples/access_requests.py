@@ -21,7 +21,7 @@ from typing import Any, Literal
 import openai
 from pydantic import BaseModel
 
-from openai_trigger_bot import Bot, BotSettings, RunResult, action
+from openai_trigger_bot import Approval, Bot, BotSettings, RunResult, action
 from openai_trigger_bot.testing import ScriptedResponses, ScriptStep, function_call, message
 
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
@@ -153,7 +153,8 @@ def offline_script() -> list[ScriptStep]:
         ],
         # operator access to production: the policy wants a human to approve
         [function_call("grant_access", {**grant, "role": "operator", "justification": why})],
-        [message("Granted alice read-only access; operator access awaits approval.")],
+        # after the reviewer approved, the run resumed: the model hears the grant's result
+        [message("Granted alice read-only access, and operator access for 2 hours (approved).")],
     ]
 
 
@@ -170,6 +171,39 @@ def run_demo(client: openai.OpenAI | None = None, *, model: str = "gpt-5.2") -> 
                 level="read",
             )
         )
+
+
+REVIEWER = Approval(
+    approved=True,
+    approver="oncall-lead",
+    comment="INC-2201 is open; operator access for 2 hours is fine",
+)
+"""What the demo's reviewer answers to the call that waits for approval."""
+
+
+def run_demo_reviewed(
+    client: openai.OpenAI | None = None, *, model: str = "gpt-5.2"
+) -> tuple[RunResult, RunResult | None]:
+    """Run the trigger; if a call waits for approval, a reviewer approves it and the run resumes.
+
+    Returns:
+        The suspended (or finished) run, and the resumed run (``None`` if nothing waited).
+    """
+    with build_bot(client or ScriptedResponses(offline_script()).client(), model=model) as bot:
+        trigger = bot.triggers["access-request"]
+        first = bot.run(
+            trigger(
+                ticket="OPS-1432",
+                username="alice",
+                system="payments-db",
+                reason="Investigating failed refunds in INC-2201; need to read the refunds table.",
+                level="read",
+            )
+        )
+        if first.status != "approval_required":
+            return first, None
+        decisions = {p.id: REVIEWER for p in first.pending_approvals}
+        return first, bot.resume(first.run_id, decisions)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,17 @@ def test_demo_runs_offline_and_shows_what_happened(
     assert "grant-needs-justification]" in out
     assert "Not run: blocked by policy." in out
     assert "Model calls" in out
+    # a reviewer approves the waiting call; the run resumes and completes
+    _, resumed = out.split("A reviewer (oncall-lead) approves", 1)
+    assert "resumed  status=completed" in resumed
+    fields = {
+        line.split()[0]: line.split(None, 1)[1]
+        for line in resumed.splitlines()[4:]
+        if line[:1].isalpha() and "  " in line
+    }
+    assert fields["tool"] == "grant_access"
+    assert fields["outcome"] == "executed"
+    assert fields["approval"].startswith("approved by oncall-lead")
 
 
 def test_demo_live_needs_a_key(

@@ -204,7 +204,7 @@ def test_piped_demo_is_greppable_for_every_tool_name_and_value_word(
     _, model_calls = out.split("\nModel calls\n", 1)
     model_calls, tool_calls = model_calls.split("\nTool calls (", 1)
     sections = {"Model calls": model_calls, "Tool calls": tool_calls}
-    (result,) = printed
+    (result,) = printed  # the suspended run (the resumed one is printed as records)
     for name, words in _words_by_section(result).items():
         lines = sections[name].splitlines()
         missing = [w for w in words if not any(w in line for line in lines)]  # grep -F w

@@ -54,7 +54,7 @@ def _demo(args: argparse.Namespace) -> int:
             "set it to your OpenAI API key, or run `trigger-bot demo` offline",
         )
     from ._console import emit, make_console
-    from .report import print_run
+    from .report import print_resumed, print_run
 
     example = _load_example("access_requests")
     console = make_console()
@@ -71,8 +71,21 @@ def _demo(args: argparse.Namespace) -> int:
             "Running the access-request bot offline against the scripted Responses model...",
             "",
         )
-    result = example.run_demo(client, model=args.model)
+    result, resumed = example.run_demo_reviewed(client, model=args.model)
     print_run(result, console)
+    if resumed is not None:
+        reviewer = example.REVIEWER
+        emit(
+            console,
+            "",
+            f"A reviewer ({reviewer.approver}) approves the waiting call: "
+            f'"{reviewer.comment}". The run resumes from the stored response; the calls of '
+            "that round settle once, and the model is not asked that round again:",
+            "",
+        )
+        waited = {p.call_id for p in result.pending_approvals}
+        print_resumed(resumed, waited, console)
+        result = resumed
     return 0 if result.status in ("completed", "approval_required") else 1
 
 

@@ -9,7 +9,7 @@ from ..governance.decision import ExecutionEvent
 from ..result import RunResult
 from ._console import emit, make_console, table
 
-__all__ = ["print_run", "run_report"]
+__all__ = ["print_resumed", "print_run", "run_report"]
 
 
 def _decision(event: ExecutionEvent) -> str:
@@ -89,3 +89,42 @@ def print_run(result: RunResult, console: Console | None = None) -> None:
     """Print :func:`run_report` of a run (on standard output by default)."""
     out = console if console is not None else make_console()
     emit(out, *run_report(result, out))
+
+
+def print_resumed(result: RunResult, call_ids: set[str], console: Console | None = None) -> None:
+    """Print how a resumed run settled the calls that waited (``call_ids``), then its end.
+
+    One record per call (``field  value`` lines, which wrap to any width): the tool, its
+    arguments, the decision, who approved, the outcome and what the model heard.
+    """
+    out = console if console is not None else make_console()
+    rows = []
+    for e in result.events:
+        if e.call_id not in call_ids:
+            continue
+        approval = e.approval
+        approved = (
+            "-"
+            if approval is None
+            else f"{approval.resolution} by {approval.approver or '?'}: {approval.comment or ''}"
+        )
+        rows += [
+            ["tool", e.tool],
+            ["arguments", dumps(e.arguments) if e.arguments else "-"],
+            ["decision", _decision(e)],
+            ["approval", approved],
+            ["outcome", e.status],
+            ["what the model heard", e.message_to_model],
+        ]
+    u = result.usage
+    emit(
+        out,
+        f"run {result.run_id[:12]} resumed  status={result.status}",
+        "",
+        table(out, ["field", "value"], rows),
+        "",
+        *([f"Model text (recorded, not acted on): {result.text}", ""] if result.text else []),
+        f"{len(result.model_calls)} model calls, {len(result.action_calls)} actions executed, "
+        f"{u.input_tokens} input tokens ({u.cached_input_tokens} cached), "
+        f"{u.output_tokens} output tokens",
+    )
