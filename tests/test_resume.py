@@ -479,3 +479,29 @@ def test_finished_runs_are_purged_after_the_retention(tmp_path: Path) -> None:
         clock.now += 1900  # the old run is now 3700 s old; the new one's approval still holds
         bot.resume(new.run_id, {new.pending_approvals[0].id: True})
         assert [r.run_id for r in bot.run_store.list_runs()] == [new.run_id]
+
+
+def test_governed_client_suspends_and_resumes_from_another_client(tmp_path: Path) -> None:
+    from openai_trigger_bot import GovernedClient
+
+    scripted = ScriptedResponses(
+        [[function_call("restart", {"cluster": "prod"})], [message("restarted")]]
+    )
+    path = tmp_path / "runs.db"
+
+    def client() -> GovernedClient:
+        gc = GovernedClient(scripted.client(), name="ops-client", run_store=path)
+        gc.register_tool(restart)
+        return gc
+
+    with client() as gc:
+        first = gc.run(messages=[{"role": "user", "content": "restart prod"}], instructions="ops")
+    assert first.status == "approval_required" and ran == []
+    with client() as other:
+        result = other.resume(first.run_id, {first.pending_approvals[0].id: True})
+        assert result.status == "completed"
+        with pytest.raises(RunFinished, match="is completed"):
+            other.cancel(first.run_id)
+    assert ran == ["restart:prod"]
+    # the resumed request kept the run's instructions (from the stored request prefix)
+    assert scripted.requests[1]["instructions"] == scripted.requests[0]["instructions"]

@@ -164,7 +164,7 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
         if outcome.status is not None:
             status, error = outcome.status, outcome.error
             incomplete_reason, refusal = outcome.incomplete_reason, outcome.refusal
-            records.events.extend(unrun_events(response.function_calls, outcome.reason))
+            await pipe.settle_unrun(unrun_events(response.function_calls, outcome.reason))
             break
         rnd = await pipe.round(response.function_calls, deadline)
         if rnd.stop == "approval_required":

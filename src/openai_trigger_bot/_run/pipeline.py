@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..governance.decision import ExecutionEvent
 from ..governance.gate import UNAVAILABLE, Verdict, decide_all
 from ..governance.redaction import SecretValues
 from ..models.base import FunctionCallItem
@@ -161,6 +162,12 @@ class Pipeline:
                 settled.append(Settled(c, None, False))
         await publish(self._subscribers, settled)
         return out
+
+    async def settle_unrun(self, events: Sequence[ExecutionEvent]) -> None:
+        """Settle the ``skipped`` events of a response that ended the run (its calls never
+        reached validation) through the same subscribers."""
+        items = [Settled(CallResult(output_item={}, event=e), None, governed=False) for e in events]
+        await publish(self._subscribers, items)
 
     async def _decide(
         self,
