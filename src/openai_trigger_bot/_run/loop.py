@@ -29,6 +29,7 @@ from .ledger import Ledger
 from .model_call import call_model, response_outcome, unrun_events
 from .offload import Offload, to_thread
 from .pipeline import Pipeline
+from ..runs.inmemory import InMemoryRunStore
 from .records import RunRecords
 from .settle import HistoryRecorder, MemoryCapture, OnDecision, OutboxReport, Subscriber
 
@@ -126,7 +127,7 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
     records = RunRecords()
     deadline = None if spec.timeout_s is None else spec.clock() + spec.timeout_s
     remembering = spec.memory is not None and spec.memory_request is not None
-    pipe = _pipeline(spec, records, remembering)
+    pipe = _pipeline(spec, records, remembering, resumed=resumed is not None)
     durable = Durable(spec, records, pipe, resumed)
     status: RunStatus | None = None
     error: str | None = None
@@ -199,8 +200,14 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
     return result
 
 
-def _pipeline(spec: RunSpec, records: RunRecords, remembering: bool) -> Pipeline:
-    """The run's pipeline with its subscribers: the record first, then the observers."""
+def _pipeline(spec: RunSpec, records: RunRecords, remembering: bool, *, resumed: bool) -> Pipeline:
+    """The run's pipeline with its subscribers: the record first, then the observers.
+
+    The ledger is the run store's, for every governed execution; with the in-memory store (no
+    ``run_store`` given) only a resumed run uses it: nothing outside this process can run its
+    calls, and a run that never suspended never runs a call twice, so recording every
+    execution there would only cost time and memory.
+    """
     gov = spec.governance
     history = HistoryRecorder(gov.recorders if gov is not None else ())
     subscribers: list[Subscriber] = [records, history]
