@@ -505,3 +505,13 @@ def test_governed_client_suspends_and_resumes_from_another_client(tmp_path: Path
     assert ran == ["restart:prod"]
     # the resumed request kept the run's instructions (from the stored request prefix)
     assert scripted.requests[1]["instructions"] == scripted.requests[0]["instructions"]
+
+
+def test_without_a_run_store_only_resumed_runs_use_the_ledger() -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:  # the bot's own in-memory store
+        first = start(bot)
+        assert bot.run_store.ledger_for_run(first.run_id) == []  # lookup ran, unrecorded
+        bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+        entries = bot.run_store.ledger_for_run(first.run_id)
+    assert [(e.action, e.status) for e in entries] == [("restart", "finished")]

@@ -181,6 +181,7 @@ class Bot(Resuming, Closing):
 
         self.run_store: RunStore = open_run_store(run_store)
         self._own_store = not _is_store(run_store)  # opened here from a path (or in memory)
+        self._ledger_every_run = run_store is not None
         self._store_io = None if isinstance(self.run_store, InMemoryRunStore) else self._workers
         self._wall_clock = wall_clock
         self._secret_arguments: dict[str, dict[str, str]] = {}
@@ -335,6 +336,7 @@ class Bot(Resuming, Closing):
             approval_timeout_s=s.approval_timeout_s,
             on_approval_error=s.approval_error,
             run_retention_s=s.run_retention_s,
+            ledger_every_run=self._ledger_every_run,
             secret_arguments=self._secret_arguments,
         )
 

@@ -29,7 +29,6 @@ from .ledger import Ledger
 from .model_call import call_model, response_outcome, unrun_events
 from .offload import Offload, to_thread
 from .pipeline import Pipeline
-from ..runs.inmemory import InMemoryRunStore
 from .records import RunRecords
 from .settle import HistoryRecorder, MemoryCapture, OnDecision, OutboxReport, Subscriber
 
@@ -80,6 +79,8 @@ class RunSpec:
         on_approval_error: ``block`` or ``suspend`` when the handler fails.
         run_retention_s: Finished runs older than this are purged from the run store when a
             resumed run ends.
+        ledger_every_run: Every governed execution goes through the ledger (a run store was
+            given); ``False``: only resumed runs' (the bot's default in-memory store).
         secret_arguments: The bot's in-process memory of secret calls' real arguments (run
             id → call id → argument text), never written anywhere.
     """
@@ -110,6 +111,7 @@ class RunSpec:
     approval_timeout_s: float | None = None
     on_approval_error: Literal["block", "suspend"] = "block"
     run_retention_s: float = 7 * 86400.0
+    ledger_every_run: bool = True
     secret_arguments: MutableMapping[str, dict[str, str]] = field(default_factory=dict)
     tool_list: str = field(init=False)
 
@@ -203,10 +205,11 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
 def _pipeline(spec: RunSpec, records: RunRecords, remembering: bool, *, resumed: bool) -> Pipeline:
     """The run's pipeline with its subscribers: the record first, then the observers.
 
-    The ledger is the run store's, for every governed execution; with the in-memory store (no
-    ``run_store`` given) only a resumed run uses it: nothing outside this process can run its
-    calls, and a run that never suspended never runs a call twice, so recording every
-    execution there would only cost time and memory.
+    The ledger is the run store's, for every governed execution; with the bot's default
+    in-memory store (no ``run_store`` given: ``spec.ledger_every_run`` is false) only a resumed
+    run uses it: nothing outside this process can run its calls, and a run that never
+    suspended never runs a call twice, so recording every execution would only cost time and
+    memory.
     """
     gov = spec.governance
     history = HistoryRecorder(gov.recorders if gov is not None else ())
@@ -227,7 +230,13 @@ def _pipeline(spec: RunSpec, records: RunRecords, remembering: bool, *, resumed:
             )
         )
     store = spec.run_store if gov is not None else None
-    ledger = Ledger(store, spec.run_id, offload=spec.offload, store_io=spec.store_io, now=spec.now)
+    ledger = Ledger(
+        store if resumed or spec.ledger_every_run else None,
+        spec.run_id,
+        offload=spec.offload,
+        store_io=spec.store_io,
+        now=spec.now,
+    )
     pipe = Pipeline(spec, records.secrets, subscribers, history, ledger)
     if gov is not None:
         pending_elsewhere = None
