@@ -9,7 +9,9 @@ rule of ``docs/approvals.md``:
 - an approval used after its ``expires_at`` gives ``expired`` (not ``denied``: no one said no);
 - an action that needs several approvers (``@action(approvals_required=2)``) waits until that
   many distinct people said yes;
-- an edit (``Approval(arguments=...)``) is a new proposal: validated and decided again;
+- an edit (``Approval(arguments=...)``) is a new proposal: validated and decided again; with
+  several approvers, every yes must be to the same arguments (an edit one of them made is
+  not approved by the others' yes to the model's arguments);
 - just before an approved call runs the policy is asked again: if it now blocks, the call is
   blocked; if it now decides under another policy version, the approval no longer holds.
 """
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPPED",
+    "EDITS_DIFFER",
     "EXPIRED",
     "POLICY_CHANGED",
     "SECRET_NOT_STORED",
@@ -52,6 +55,10 @@ CAPPED = (
 POLICY_CHANGED = (
     "Not run: the policy changed after the approval was given, so the approval no longer "
     "holds. If it is still needed, call it again to ask anew."
+)
+EDITS_DIFFER = (
+    "Not run: the approvers did not approve the same arguments (one of them edited the call), "
+    "so no one approved what would run. If it is still needed, call it again to ask anew."
 )
 SECRET_NOT_STORED = (
     "Not run: this call's secret arguments are never stored, so it cannot run after a "
@@ -203,7 +210,18 @@ class Approvals:
                 approval=rec,
                 request=None,
             )
-        edit = next((v.arguments for v in reversed(row.votes) if v.arguments is not None), None)
+        edits = [v.arguments for v in row.votes if v.approved]
+        if any(e != edits[0] for e in edits[1:]):  # four eyes: each yes was to something else
+            return valid, dataclasses.replace(
+                verdict,
+                outcome="block",
+                failure="invalid_edit",
+                error="the approvers did not approve the same arguments",
+                message=EDITS_DIFFER,
+                approval=rec,
+                request=None,
+            )
+        edit = edits[0] if edits else None
         bound = str(row.data.get("request", {}).get("binding_hash", ""))
         return await self._approved(valid, verdict, rec, edit, bound, rechecked=True)
 

@@ -30,6 +30,7 @@ from .offload import Offload
 from .state import ResumeRefused, RunState
 
 if TYPE_CHECKING:
+    from ..runs.records import ApprovalVote
     from ..runs.store import RunStore
 
 __all__ = ["cancel_run", "resume_run"]
@@ -66,7 +67,7 @@ async def resume_run(
         ApproverError: A vote the four-eyes rule refuses.
         RunBusy: Another live process is resuming the run now.
     """
-    from ..runs import ApprovalExpired, ApprovalVote, new_owner
+    from ..runs import ApprovalExpired, new_owner
 
     record = await _io(io, store.load, run_id)
     if record.status == "cancelled":
@@ -84,24 +85,8 @@ async def resume_run(
             "longer has"
         ) from None
     state.check_tools(allowed)
-    for approval_id, answer in decisions.items():
-        row = await _io(io, store.get_approval, approval_id)
-        if row.run_id != run_id:
-            raise UsageError(f"approval {approval_id} belongs to run {row.run_id}, not {run_id}")
-        said = normalise(answer)
-        if said.resolution == "deferred":
-            continue
-        if said.resolution == "invalid":
-            raise UsageError(
-                f"the decision for approval {approval_id} is not understood: {said.problem}"
-            )
-        vote = ApprovalVote(
-            approved=said.resolution == "approved",
-            approver=said.approver,
-            comment=said.comment,
-            at=now(),
-            arguments=said.arguments,
-        )
+    votes = await _votes(store, io, run_id, decisions, now())
+    for approval_id, vote in votes:
         with contextlib.suppress(ApprovalExpired):  # marked expired: the call ends "expired"
             await _io(io, store.decide, approval_id, vote, now=now())
     ids = {c.approval_id for c in state.calls if c.approval_id}
@@ -126,6 +111,43 @@ async def resume_run(
     )
     resumed = Resumed(state, {r.call_id: r for r in rows}, running.version, owner)
     return await run_loop(spec, resumed)
+
+
+async def _votes(
+    store: RunStore, io: Offload | None, run_id: str, decisions: Mapping[str, Any], now: float
+) -> list[tuple[str, ApprovalVote]]:
+    """Every decision as the vote to record, checked before any is recorded: one refused
+    decision (another run's approval, an answer not understood, a closed approval, a vote the
+    four-eyes rule refuses) raises and records none of the others."""
+    from ..runs import ApprovalVote
+    from ..runs._rules import apply_vote
+
+    votes: list[tuple[str, ApprovalVote]] = []
+    for approval_id, answer in decisions.items():
+        row = await _io(io, store.get_approval, approval_id)
+        if row.run_id != run_id:
+            raise UsageError(
+                f"approval {approval_id} belongs to run {row.run_id}, not {run_id}; nothing "
+                "was recorded: resume each run with its own approvals"
+            )
+        said = normalise(answer)
+        if said.resolution == "deferred":
+            continue
+        if said.resolution == "invalid":
+            raise UsageError(
+                f"the decision for approval {approval_id} is not understood: {said.problem}; "
+                "nothing was recorded"
+            )
+        vote = ApprovalVote(
+            approved=said.resolution == "approved",
+            approver=said.approver,
+            comment=said.comment,
+            at=now,
+            arguments=said.arguments,
+        )
+        apply_vote(row, vote, now)  # raises ApprovalClosed / ApproverError, changes nothing
+        votes.append((approval_id, vote))
+    return votes
 
 
 def _waiting(state: RunState, status: str, pending: list[Any]) -> RunResult:
