@@ -63,7 +63,17 @@ def owner_alive(owner: str) -> bool:
 
 
 def check_claim(record: RunRecord, owner: str, now: float) -> None:
-    """Raise :class:`RunBusy` when another live owner holds an unexpired lease on the run."""
+    """Raise :class:`RunFinished` when the run already ended (a resumer that read it before
+    another finished it must not continue it again), :class:`RunBusy` when another live owner
+    holds an unexpired lease on it."""
+    if record.status not in ACTIVE_RUN_STATUSES:
+        raise RunFinished(
+            record.run_id,
+            record.status,
+            f"run {record.run_id} already ended (status {record.status}) while this process "
+            f"was about to resume it; nothing to resume (see trigger-bot runs show "
+            f"{record.run_id})",
+        )
     holder, until = record.lease_owner, record.lease_until
     if holder is None or holder == owner or until is None or until <= now:
         return

@@ -92,10 +92,11 @@ class RunConflict(RunError):
 class RunFinished(RunConflict):
     """The run is already cancelled or finished."""
 
-    def __init__(self, run_id: str, status: str) -> None:
+    def __init__(self, run_id: str, status: str, message: str | None = None) -> None:
         super().__init__(
             run_id,
-            f"run {run_id} is {status}; only a suspended or running run can be cancelled",
+            message
+            or f"run {run_id} is {status}; only a suspended or running run can be cancelled",
         )
         self.status = status
 

@@ -66,6 +66,7 @@ class RunStore(Protocol):
 
         Raises:
             RunNotFound: No such run.
+            RunFinished: The run already ended (cancelled or finished): nothing to resume.
             RunBusy: Another owner holds an unexpired lease and its process may be alive (an
                 owner of this host whose pid is gone is dead: its lease is stale at once).
         """

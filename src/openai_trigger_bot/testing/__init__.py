@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         response_body,
         server_error,
     )
+    from ._server import ScriptedServer
     from .approvals import RecordingApprovalHandler
     from .scripted import ScriptedResponses, ScriptStep, api_error
 
@@ -43,6 +44,7 @@ __getattr__, __dir__ = lazy_exports(
             "server_error",
         ),
         ".approvals": ("RecordingApprovalHandler",),
+        "._server": ("ScriptedServer",),
         ".scripted": ("ScriptedResponses", "ScriptStep", "api_error"),
     },
 )
@@ -53,6 +55,7 @@ __all__ = [
     "RecordingApprovalHandler",
     "ScriptStep",
     "ScriptedResponses",
+    "ScriptedServer",
     "StaticEvaluator",
     "api_error",
     "failed",

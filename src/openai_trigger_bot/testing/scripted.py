@@ -31,7 +31,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx2
 import numpy as np
@@ -43,6 +43,9 @@ from ._answers import ContextUsage, reasoning_as_asked
 from ._builders import response_body
 from ._replay_rules import IssuedItems
 from ._request_rules import embeddings_request_error, responses_request_error
+
+if TYPE_CHECKING:
+    from ._server import ScriptedServer
 
 __all__ = ["ScriptStep", "ScriptedResponses", "api_error"]
 
@@ -139,6 +142,20 @@ class ScriptedResponses:
             http_client=httpx2.AsyncClient(transport=self.transport()),
             **kwargs,
         )
+
+    def serve(self, *, port: int = 0) -> ScriptedServer:
+        """Serve this script over real HTTP on 127.0.0.1, for clients in other processes.
+
+        Use it as a context manager (``with scripted.serve() as server:``) and point each
+        process's ``openai.OpenAI(base_url=server.base_url, ...)`` at it; every request is
+        answered by :meth:`handle`, as strictly as through :meth:`client`.
+
+        Args:
+            port: The port to listen on (0: any free port).
+        """
+        from ._server import ScriptedServer
+
+        return ScriptedServer(self, port=port)
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         """The transport handler (public so it can be wrapped)."""
