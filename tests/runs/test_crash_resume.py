@@ -297,11 +297,6 @@ def test_a_resumer_that_read_the_run_before_another_finished_it_is_refused(
     assert (after.status, after.version, after.state) == ("completed", before.version, before.state)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resume_run continues from the state it read before claiming; the fix (compare the "
-    "claimed state with it, else release and raise RunConflict) belongs in _run/resume.py",
-)
 def test_a_resumer_that_read_the_run_before_another_moved_it_on_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -66,8 +66,10 @@ async def resume_run(
         ApprovalClosed: A decision for an approval already decided (approvals are single use).
         ApproverError: A vote the four-eyes rule refuses.
         RunBusy: Another live process is resuming the run now.
+        RunConflict: Another process resumed it (to a later round) since it was read here;
+            nothing ran. RunFinished: it already ended.
     """
-    from ..runs import ApprovalExpired, new_owner
+    from ..runs import ApprovalExpired, RunConflict, new_owner
 
     record = await _io(io, store.load, run_id)
     if record.status == "cancelled":
@@ -100,6 +102,13 @@ async def resume_run(
     owner = new_owner()
     lease_s = LEASE_MARGIN_S + (spec.timeout_s if spec.timeout_s is not None else 3600.0)
     claimed = await _io(io, store.claim, run_id, owner=owner, lease_s=lease_s, now=now())
+    if claimed.state != record.state:  # another process resumed it since it was read here
+        await _io(io, store.release, run_id, owner)
+        raise RunConflict(
+            run_id,
+            f"run {run_id} was resumed by another process since it was read here (it is now "
+            f"at a later round); nothing was run: see trigger-bot runs show {run_id}",
+        )
     running = await _io(
         io,
         store.save,
