@@ -436,3 +436,65 @@ def test_one_refused_decision_records_none_of_the_others(bad: Any, error: type[E
         assert bot.run_store.get_approval(a).status == "pending"
         assert len(bot.run_store.get_approval(b).votes) == 1
     assert ran == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        True,
+        {"resolution": "approved"},
+        Approval(approved=True),
+        Approval(approved=True, approver=" "),
+    ],
+    ids=["true", "dict", "unnamed", "blank-name"],
+)
+def test_a_handlers_yes_without_a_name_is_no_four_eyes_vote(answer: Any) -> None:
+    """Four eyes needs two people told apart: an unnamed yes could be the second approver's
+    own, so it is not counted (the store refuses such a vote for the same reason)."""
+    scripted = calls(("drop_table", {"table": "t1"}))
+    with make_bot(scripted, approval_handler=lambda request: answer) as bot:
+        first = start(bot)
+    event = first.events[0]
+    assert (event.status, event.failure) == ("blocked", "approval_error")
+    assert event.error is not None and "approver" in event.error
+    assert first.pending_approvals == ()
+    assert ran == []
+
+
+def test_a_four_eyes_vote_from_a_handler_is_stored_without_secret_values(tmp_path: Any) -> None:
+    secret = "hunter2-Zz8!"
+
+    @action(risk="high", secret=["password"], approvals_required=2)
+    def set_password(user: str, password: str) -> str:
+        """Set a password.
+
+        Args:
+            user: The user.
+            password: The new password.
+        """
+        ran.append(f"set:{user}")
+        return "set"
+
+    def handler(request: ApprovalRequest) -> Approval:
+        return Approval(approved=True, approver="ann", comment=f"fine to set {secret}")
+
+    scripted = ScriptedResponses(
+        [[function_call("set_password", {"user": "ann", "password": secret})], [message("x")]]
+    )
+    bot = Bot(
+        "ops",
+        client=scripted.client(),
+        run_store=tmp_path / "runs.db",
+        approval_handler=handler,
+    )
+
+    @bot.trigger("incident", prompt="Handle it.", hidden_actions=[set_password])
+    def incident() -> dict[str, str]:
+        return {}
+
+    with bot:
+        first = start(bot)
+        (vote,) = bot.run_store.get_approval(first.pending_approvals[0].id).votes
+    assert vote.approver == "ann" and vote.comment is not None and "fine to set" in vote.comment
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert secret.encode() not in written

@@ -8,7 +8,8 @@ rule of ``docs/approvals.md``:
 - past the pending-approval cap (``BotSettings.max_pending_approvals``) the call is blocked;
 - an approval used after its ``expires_at`` gives ``expired`` (not ``denied``: no one said no);
 - an action that needs several approvers (``@action(approvals_required=2)``) waits until that
-  many distinct people said yes;
+  many distinct people said yes; a handler's yes counts as one vote only when it names its
+  approver (an unnamed yes is a handler error: it could be anyone's);
 - an edit (``Approval(arguments=...)``) is a new proposal: validated and decided again; with
   several approvers, every yes must be to the same arguments (an edit one of them made is
   not approved by the others' yes to the model's arguments);
@@ -175,8 +176,11 @@ class Approvals:
         if self._now() > request.expires_at:
             return valid, self._expired(verdict, rec)
         if request.approvals_required > 1:  # one yes of several: the rest decide later
+            if not (answer.approver or "").strip():  # could be anyone's, the others' too
+                return valid, self._unnamed(verdict, rec, request.approvals_required)
             self._pending_here += 1
-            return valid, dataclasses.replace(verdict, votes=(answer,))
+            vote = dataclasses.replace(answer, approver=rec.approver, comment=rec.comment)
+            return valid, dataclasses.replace(verdict, votes=(vote,))
         return await self._approved(valid, verdict, rec, answer.arguments, request.binding_hash)
 
     async def _stored(
@@ -274,6 +278,26 @@ class Approvals:
                 )
             again = dataclasses.replace(again, outcome="execute", message="")
         return valid, dataclasses.replace(again, approval=rec, request=None)
+
+    def _unnamed(self, verdict: Verdict, rec: ApprovalRecord, required: int) -> Verdict:
+        """A handler's yes without an approver's name, for a call that needs several distinct
+        approvers: not a vote (it cannot be told apart from the others'); a handler error."""
+        error = (
+            f"approval_error: the call needs {required} distinct approvers and the approval "
+            "handler's yes names no approver (answer with Approval(approver=...))"
+        )
+        if self._on_error == "suspend":
+            self._pending_here += 1
+            return dataclasses.replace(verdict, error=error)
+        return dataclasses.replace(
+            verdict,
+            outcome="block",
+            failure="approval_error",
+            error=error,
+            message=APPROVAL_UNAVAILABLE,
+            approval=rec.model_copy(update={"resolution": "error"}),
+            request=None,
+        )
 
     def _expired(self, verdict: Verdict, rec: ApprovalRecord) -> Verdict:
         return dataclasses.replace(
