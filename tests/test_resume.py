@@ -515,3 +515,17 @@ def test_without_a_run_store_only_resumed_runs_use_the_ledger() -> None:
         bot.resume(first.run_id, {first.pending_approvals[0].id: True})
         entries = bot.run_store.ledger_for_run(first.run_id)
     assert [(e.action, e.status) for e in entries] == [("restart", "finished")]
+
+
+def test_repeating_a_resume_with_the_same_decision_is_not_an_error() -> None:
+    """After a crash between recording the decision and running the call, the operator runs
+    the same command again: the decision is recorded once, and the run goes on."""
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        bot.run_store.decide(approval, _vote(True, "ann", 1_000_000.0), now=1_000_000.0)
+        result = bot.resume(first.run_id, {approval: Approval(approved=True, approver="ann")})
+        assert len(bot.run_store.get_approval(approval).votes) == 1
+    assert result.status == "completed"
+    assert ran == ["lookup:disk", "restart:prod"]

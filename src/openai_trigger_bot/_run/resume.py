@@ -30,7 +30,7 @@ from .offload import Offload
 from .state import ResumeRefused, RunState
 
 if TYPE_CHECKING:
-    from ..runs.records import ApprovalVote
+    from ..runs.records import ApprovalRow, ApprovalVote
     from ..runs.store import RunStore
 
 __all__ = ["cancel_run", "resume_run"]
@@ -154,9 +154,25 @@ async def _votes(
             at=now,
             arguments=said.arguments,
         )
+        if _already_recorded(row, vote):  # a retry (say, after a crash): recorded once
+            continue
         apply_vote(row, vote, now)  # raises ApprovalClosed / ApproverError, changes nothing
         votes.append((approval_id, vote))
     return votes
+
+
+def _already_recorded(row: ApprovalRow, vote: ApprovalVote) -> bool:
+    """Whether ``vote`` is already the decided outcome of ``row`` (the same yes, by the same
+    approver, with the same arguments; or a no when it was denied): repeating a resume with
+    the same decisions is then not an error."""
+    if row.status == "denied":
+        return not vote.approved
+    if row.status != "approved" or not vote.approved:
+        return False
+    return any(
+        v.approved and v.approver == vote.approver and v.arguments == vote.arguments
+        for v in row.votes
+    )
 
 
 def _waiting(state: RunState, status: str, pending: list[Any]) -> RunResult:
