@@ -258,3 +258,22 @@ def test_the_vote_arguments_show_as_an_edit(db: Path, capsys: pytest.CaptureFixt
         store.decide("ap-grant", edit, now=time.time())
     status, out, _ = _run(["approvals", "show", "ap-grant", "--store", str(db)], capsys)
     assert status == 0 and "approve" in out and "ada" in out
+
+
+def test_a_lease_of_a_process_that_is_gone_shows_as_free(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import subprocess
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = f"{socket.gethostname()}:{child.stdout.strip()}:gone"
+    with SQLiteRunStore(db) as store:
+        store.claim("run-waiting", owner=dead, lease_s=3600, now=time.time())
+    status, out, _ = _run(["runs", "show", "run-waiting", "--store", str(db)], capsys)
+    assert status == 0 and "(process gone; free)" in out

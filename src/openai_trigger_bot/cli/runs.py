@@ -32,8 +32,12 @@ _EXIT = "Exit status: 0 done; 2 could not run (no store, unknown run, already fi
 
 
 def _lease(owner: str | None, until: float | None, now: float) -> str:
+    from ..runs._rules import owner_alive
+
     if owner is None or until is None or until <= now:
         return "-"
+    if not owner_alive(owner):  # its process is gone: the next resume takes the lease at once
+        return f"{owner} (process gone; free)"
     return f"{owner} (for {relative(until - now)})"
 
 
