@@ -231,7 +231,12 @@ class LocalRulesEvaluator:
             if rule.condition is not None:
                 if scope is None:
                     scope = ConditionScope(
-                        proposal, candidates.variables, self.clock, self.history, self.budget
+                        proposal,
+                        candidates.variables,
+                        self.clock,
+                        self.history,
+                        self.budget,
+                        shared=candidates.conditions > 1,
                     )
                 if not scope.check(rule):
                     continue
@@ -241,7 +246,7 @@ class LocalRulesEvaluator:
         return self._decision(matched)
 
     def _decision(self, matched: Sequence[Rule]) -> Decision:
-        key = tuple(rule.order for rule in matched)
+        key = tuple([rule.order for rule in matched])
         decision = self._decisions.get(key)
         if decision is None:
             winner = _winner(matched)

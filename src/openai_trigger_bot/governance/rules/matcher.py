@@ -33,10 +33,12 @@ class Candidates:
         rules: Those rules, in load order.
         variables: The CEL variables their conditions use (without ``history``, which is
             built per rule window).
+        conditions: How many of them have a ``when:`` condition.
     """
 
     rules: tuple[Rule, ...]
     variables: frozenset[str]
+    conditions: int = 0
 
 
 class RuleIndex:
@@ -77,11 +79,13 @@ class RuleIndex:
                 rules[rule.order] = rule
         ordered = tuple(rules[key] for key in sorted(rules))
         variables: set[str] = set()
+        conditions = 0
         for rule in ordered:
             if rule.condition is not None:
                 variables |= rule.condition.variables
+                conditions += 1
         variables.discard("history")
-        return Candidates(ordered, frozenset(variables))
+        return Candidates(ordered, frozenset(variables), conditions)
 
 
 def _listing(values: Iterable[str]) -> str:
