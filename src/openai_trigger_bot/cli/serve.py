@@ -11,6 +11,11 @@ seconds and its body within ``--body-timeout`` (else 408 and the connection is c
 kept-alive connections close after ``--keep-alive-timeout``, and beyond ``--max-connections``
 requests get 503 (see :mod:`openai_trigger_bot.server.limits`). ``--help`` states every default.
 
+With ``--run-store PATH`` (or ``$TRIGGER_BOT_RUN_STORE``) it also serves the approvals and
+runs of that run store (list, show, approve, deny); the file must exist, as for
+``trigger-bot approvals``. ``--bot module:attribute`` (imported as ``trigger-bot runs resume``
+imports it) makes the server resume a run once its approvals are decided.
+
 ``--port`` takes 0 to 65535; 0 lets the system pick a free port, which uvicorn's startup line
 names. Before the server is built, the command checks that it can listen on ``--host`` and
 ``--port`` (:mod:`._listen`): a port in use is refused in the CLI's error style.
@@ -19,10 +24,11 @@ names. Before the server is built, the command checks that it can listen on ``--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..exceptions import ConfigurationError
@@ -101,47 +107,100 @@ def _serve(args: argparse.Namespace, runner: Runner | None) -> int:
             return print_error("trigger-bot serve", problem)
     import sqlite3
 
+    from ..runs.errors import RunStoreError
+
     try:
-        app = create_app(
-            policies,
-            token=token,
-            db_path=args.db,
-            reload_interval=args.reload_interval,
-            public_url=args.public_url,
+        run_store, bot = _run_store_and_bot(args)
+    except CliError as exc:
+        return print_error("trigger-bot serve", exc)
+    # The command imported the bot: it closes it when the server stopped (or never started).
+    with _closing(bot):
+        try:
+            app = create_app(
+                policies,
+                token=token,
+                db_path=args.db,
+                reload_interval=args.reload_interval,
+                public_url=args.public_url,
+                run_store=run_store,
+                bot=bot,
+            )
+        except ConfigurationError as exc:
+            what, _, fix = str(exc).replace("public_url", "--public-url").partition("; ")
+            return _error(what, fix or "check the value")
+        except (OSError, sqlite3.Error) as exc:
+            return _error(
+                f"cannot open the report database {args.db} ({exc})",
+                "pass a writable file with --db (the default is decision-reports.db)",
+            )
+        except RunStoreError as exc:
+            what, _, fix = str(exc).partition("; ")
+            return _error(what, fix or "pass the file your bot's run_store= names with --run-store")
+        state = app.state.policies.state
+        if state.problems:
+            print(
+                f"trigger-bot serve: warning: the policies in {policies} are broken; the server "
+                "stays unready (503) until they are fixed:",
+                file=sys.stderr,
+            )
+            for problem in state.problems:
+                print(f"  {problem}", file=sys.stderr)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                f"trigger-bot serve: note: listening on {args.host}; the token travels in clear "
+                "text unless a TLS proxy sits in front",
+                file=sys.stderr,
+            )
+        run: Runner = runner if runner is not None else uvicorn.run
+        run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            server_header=False,
+            **uvicorn_options(limits),
         )
-    except ConfigurationError as exc:
-        what, _, fix = str(exc).replace("public_url", "--public-url").partition("; ")
-        return _error(what, fix or "check the value")
-    except (OSError, sqlite3.Error) as exc:
-        return _error(
-            f"cannot open the report database {args.db} ({exc})",
-            "pass a writable file with --db (the default is decision-reports.db)",
+        return 0
+
+
+@contextlib.contextmanager
+def _closing(bot: object) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        close = getattr(bot, "close", None)
+        if callable(close):
+            close()
+
+
+def _run_store_and_bot(args: argparse.Namespace) -> tuple[str | None, object]:
+    """The run store to serve (``--run-store`` or the environment) and the bot to import.
+
+    Raises:
+        CliError: ``--bot`` without a run store, a missing store file, or a bot that does
+            not import.
+    """
+    from ._run_store import STORE_ENV
+
+    path = args.run_store or os.environ.get(STORE_ENV) or None
+    if path is None:
+        if args.bot is not None:
+            raise CliError(
+                "--bot needs the run store the bot keeps its runs in",
+                f"pass --run-store PATH (or set {STORE_ENV})",
+            )
+        return None, None
+    if not os.path.isfile(path):
+        what = "is a directory" if os.path.isdir(path) else "does not exist"
+        raise CliError(
+            f"the run store {path} {what}",
+            f"pass the file your bot's run_store= names (--run-store PATH or {STORE_ENV})",
         )
-    state = app.state.policies.state
-    if state.problems:
-        print(
-            f"trigger-bot serve: warning: the policies in {policies} are broken; the server "
-            "stays unready (503) until they are fixed:",
-            file=sys.stderr,
-        )
-        for problem in state.problems:
-            print(f"  {problem}", file=sys.stderr)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(
-            f"trigger-bot serve: note: listening on {args.host}; the token travels in clear "
-            "text unless a TLS proxy sits in front",
-            file=sys.stderr,
-        )
-    run: Runner = runner if runner is not None else uvicorn.run
-    run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        server_header=False,
-        **uvicorn_options(limits),
-    )
-    return 0
+    if args.bot is None:
+        return path, None
+    from .runs import import_bot
+
+    return path, import_bot(args.bot)
 
 
 def add_serve_command(
@@ -233,6 +292,18 @@ def add_serve_command(
         metavar="N",
         help="open connections and requests in progress beyond which requests get 503 "
         "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--run-store",
+        metavar="PATH",
+        help="serve the approvals and runs of this run store (the bot's run_store=): "
+        "/v1/approvals, /v1/runs (default: $TRIGGER_BOT_RUN_STORE; none: not served)",
+    )
+    serve.add_argument(
+        "--bot",
+        metavar="MODULE:ATTRIBUTE",
+        help="the bot definition (mybots:bot); the server resumes its runs once their "
+        "approvals are decided (needs --run-store)",
     )
     serve.add_argument(
         "--log-level",

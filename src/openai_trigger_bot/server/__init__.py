@@ -9,6 +9,8 @@ reloads the policies when their files change.
 - :mod:`.native` and :mod:`.authzen`: the two protocols as pure functions.
 - :mod:`.policies`: the reloading policy holder and the health answer.
 - :mod:`.reports`: the report record and its SQLite store.
+- :mod:`.approvals` and :mod:`.resumer`: with a run store, the approvals and runs over HTTP
+  (wire shapes, vote bodies, errors) and the worker that resumes runs once they are decided.
 - :mod:`.limits`: :class:`ServerLimits` (read deadlines, connection bounds) and the uvicorn
   options that apply them (:mod:`._read_guard` enforces the read deadlines).
 - :mod:`.threaded`: :func:`serve_in_thread`, for tests.

@@ -31,7 +31,7 @@ from .native import PROTOCOL, ProtocolError
 from .policies import PolicyHolder, health
 from .reports import ReportStore
 
-__all__ = ["MAX_BODY_BYTES", "DecisionService", "Reply"]
+__all__ = ["MAX_BODY_BYTES", "DecisionService", "Reply", "read_body"]
 
 logger = logging.getLogger("openai_trigger_bot.server")
 
@@ -154,19 +154,7 @@ class DecisionService:
         return run
 
     async def _json(self, request: Request) -> dict[str, Any]:
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise ProtocolError(413, "too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise ProtocolError(
-                    413, "too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
-                )
-            chunks.append(chunk)
-        return native.parse_json(b"".join(chunks))
+        return native.parse_json(await read_body(request))
 
     def _evaluator(self) -> LocalRulesEvaluator:
         evaluator = self.holder.state.evaluator
@@ -291,6 +279,25 @@ class DecisionService:
         """``GET /health``: 200 when the loaded policies are the valid files on disk, else 503."""
         status, body = health(self.holder.state, version=__version__, protocol=PROTOCOL)
         return Reply(status, body)
+
+
+async def read_body(request: Request) -> bytes:
+    """The request's body, refused with 413 ``too_large`` past :data:`MAX_BODY_BYTES`.
+
+    The ``Content-Length`` is checked first, then the bytes as they arrive (a chunked body
+    has no length), so an oversized body is never held in memory.
+    """
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise ProtocolError(413, "too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ProtocolError(413, "too_large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _body_request_id(body: Mapping[str, Any]) -> str | None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 try:
     from starlette.applications import Starlette
@@ -23,9 +25,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..exceptions import ConfigurationError
 from ..governance.rules import HistoryProvider, InMemoryHistory
 from . import authzen
+from ._approval_routes import ApprovalRoutes
 from ._handlers import DecisionService
 from .policies import PolicyHolder
 from .reports import ReportStore
+
+if TYPE_CHECKING:
+    from ..runs.store import RunStore
 
 __all__ = ["HISTORY_REPLAY_SECONDS", "create_app"]
 
@@ -41,6 +47,8 @@ def create_app(
     reload_interval: float | None = 1.0,
     history: HistoryProvider | None = None,
     public_url: str | None = None,
+    run_store: RunStore | str | os.PathLike[str] | None = None,
+    bot: Any = None,
 ) -> Starlette:
     """Build the decision server.
 
@@ -62,15 +70,25 @@ def create_app(
             with a path prefix if a proxy adds one), published in the AuthZEN discovery
             document. Default: the local address each connection arrived on. The request's
             ``Host`` header is never used.
+        run_store: A run store, or the path of a SQLite one (opened now, closed when the app
+            shuts down): approvals and runs are served (``/v1/approvals``, ``/v1/runs``).
+        bot: A ``Bot`` (or ``GovernedClient``) whose runs the server resumes once their
+            approvals are decided, in a worker thread the app stops when it shuts down (see
+            :mod:`.resumer`). It must keep its runs in ``run_store``'s file. The app does not
+            close it.
 
     Returns:
-        The ASGI app; ``app.state.policies`` is the :class:`~.policies.PolicyHolder` and
-        ``app.state.reports`` the :class:`~.reports.ReportStore`.
+        The ASGI app; ``app.state.policies`` is the :class:`~.policies.PolicyHolder`,
+        ``app.state.reports`` the :class:`~.reports.ReportStore`, ``app.state.run_store``
+        the run store (or ``None``) and ``app.state.resumer`` the
+        :class:`~.resumer.Resumer` (or ``None``).
 
     Raises:
         ConfigurationError: The token is empty, ``reload_interval`` is negative, or
-            ``public_url`` is not an absolute http(s) URL.
+            ``public_url`` is not an absolute http(s) URL; or ``bot`` is given without a
+            run store, has no ``resume``, or keeps its runs elsewhere.
         sqlite3.Error: The report database cannot be opened.
+        RunStoreError: The run store's file cannot be used.
     """
     if not token or not token.strip():
         raise ConfigurationError("the decision server needs a non-empty token")
@@ -84,6 +102,11 @@ def create_app(
     if history is None:
         history = InMemoryHistory()
     store = ReportStore(db_path)
+    try:
+        runs = _approvals(run_store, bot)
+    except BaseException:
+        store.close()
+        raise
     store.replay(history, since=time.time() - HISTORY_REPLAY_SECONDS)
     holder = PolicyHolder(Path(policy_dir), history=history)
     holder.refresh()
@@ -110,6 +133,9 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
             store.close()
+            if runs is not None:
+                # Off the loop: the resumer waits for a resume in progress (a model call).
+                await asyncio.to_thread(runs.close)
 
     routes = [
         Route("/health", service.endpoint(service.health, protected=False), methods=["GET"]),
@@ -133,7 +159,19 @@ def create_app(
             methods=["GET"],
         ),
     ]
+    if runs is not None:
+        routes += runs.routes(service.endpoint)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.policies = holder
     app.state.reports = store
+    app.state.run_store = runs.service.store if runs is not None else None
+    app.state.resumer = runs.service.resumer if runs is not None else None
     return app
+
+
+def _approvals(run_store: Any, bot: Any) -> ApprovalRoutes | None:
+    if run_store is None:
+        if bot is not None:
+            raise ConfigurationError("resuming runs needs the run store: pass run_store too")
+        return None
+    return ApprovalRoutes.open(run_store, bot)
