@@ -303,3 +303,32 @@ def test_subscribers_see_one_settled_event_per_call_in_order(
     assert outbox.added == order
     assert memory.captured == order
     assert ran == ["lookup:a", "lookup:b"]  # a failing hook changes no outcome
+
+
+def test_a_run_cancelled_while_a_resume_rechecks_the_policy_runs_nothing() -> None:
+    """``bot.cancel`` from another process lands after the resume read the approvals, while it
+    asks the policy again: the approved call must not run, and the run stays cancelled."""
+    store = InMemoryRunStore()
+
+    class CancelsDuringTheRecheck:
+        name = "cancels"
+        armed = False
+
+        def evaluate(self, proposal: ProposedAction) -> Decision:
+            if self.armed:
+                self.armed = False
+                store.cancel(proposal.run_id, now=5.0)  # the operator, elsewhere
+            return Decision(recommendation="review_recommended")
+
+    policy = CancelsDuringTheRecheck()
+    scripted = one_call("restart")
+    with make_bot(scripted, store, policy=policy) as bot:
+        first = start(bot)
+        policy.armed = True
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert ran == []
+    assert result.status == "cancelled"
+    assert result.events[0].status == "skipped"
+    assert len(scripted.requests) == 1  # the model is not asked again for a cancelled run
+    assert store.load(first.run_id).status == "cancelled"
+    assert store.ledger_for_run(first.run_id) == []

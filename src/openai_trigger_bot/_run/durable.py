@@ -237,6 +237,10 @@ class Durable:
             return
         if result.status == "approval_required":
             return
+        if result.status == "cancelled":  # cancelled in the store meanwhile: it stays so
+            await self._io(spec.run_store.release, spec.run_id, self._resumed.owner)
+            spec.secret_arguments.pop(spec.run_id, None)
+            return
         state = {
             "format": RUN_STATE_FORMAT,
             "version": RUN_STATE_VERSION,

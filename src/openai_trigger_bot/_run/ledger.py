@@ -10,6 +10,9 @@ reaches the same call therefore finds it there:
   the operator and told to the model, never silently run again, unless the action is declared
   safe to repeat (``@action(idempotent=True)``), which runs it again.
 
+A call whose run was cancelled in the store meanwhile (``bot.cancel`` while a resume
+re-checks the policy) is ``skipped`` and the run ends ``cancelled``.
+
 Ungoverned calls (``Bot(governed=False)``) run without the ledger.
 """
 
@@ -30,7 +33,7 @@ from .offload import Offload
 if TYPE_CHECKING:
     from ..runs.store import RunStore
 
-__all__ = ["LEDGER_DOWN", "UNKNOWN", "Ledger", "from_json", "to_json"]
+__all__ = ["CANCELLED", "LEDGER_DOWN", "UNKNOWN", "Ledger", "from_json", "to_json"]
 
 log = logging.getLogger("openai_trigger_bot.runs")
 
@@ -40,6 +43,7 @@ UNKNOWN = (
     "before calling it again."
 )
 LEDGER_DOWN = "Not run: the execution could not be recorded beforehand, so it was blocked."
+CANCELLED = "Not run: the run was cancelled. Do not call it again."
 
 
 def to_json(result: CallResult) -> dict[str, Any]:
@@ -91,11 +95,23 @@ class Ledger:
         self._offload = offload
         self._store_io = store_io
         self._now = now
+        self.cancelled = False
+        """A call found its run cancelled in the store (``bot.cancel`` during a resume)."""
 
     async def _io(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         if self._store_io is None:
             return fn(*args, **kwargs)
         return await self._store_io(lambda: fn(*args, **kwargs))
+
+    async def _run_cancelled(self, store: RunStore) -> bool:
+        """Whether the run is stored as cancelled (a run never stored is not)."""
+        from ..runs import RunNotFound
+
+        try:
+            record = await self._io(store.load, self._run_id)
+        except RunNotFound:
+            return False
+        return bool(record.status == "cancelled")
 
     async def execute_all(
         self, runs: Sequence[tuple[ValidCall, Verdict | None]]
@@ -118,6 +134,15 @@ class Ledger:
                 self._run_id, valid.call.call_id, valid.action.name, valid.arguments
             )
         )
+        if await self._run_cancelled(store):
+            self.cancelled = True
+            return result_for(
+                valid,
+                "skipped",
+                CANCELLED,
+                verdict,
+                error="the run was cancelled before the call ran",
+            )
         try:
             found = await self._io(
                 store.ledger_start,

@@ -151,6 +151,8 @@ class Pipeline:
         if runs:
             for (item, _), result in zip(runs, await self._ledger.execute_all(runs), strict=True):
                 decided[item.call.call_id] = result
+            if self._ledger.cancelled:
+                out.stop = "cancelled"
         out.results = [decided[c.call.call_id] if isinstance(c, ValidCall) else c for c in checked]
         settled: list[Settled] = []
         for c in checked:
