@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from openai_trigger_bot import Approval, Bot, BotSettings, RunResult, action
+from openai_trigger_bot import (
+    Approval,
+    ApprovalRequest,
+    Bot,
+    BotSettings,
+    RunResult,
+    UsageError,
+    action,
+)
 from openai_trigger_bot._run.state import ResumeRefused
 from openai_trigger_bot.governance import Decision, ProposedAction
 from openai_trigger_bot.runs import ApprovalClosed, RunFinished, SQLiteRunStore
@@ -529,3 +537,74 @@ def test_repeating_a_resume_with_the_same_decision_is_not_an_error() -> None:
         assert len(bot.run_store.get_approval(approval).votes) == 1
     assert result.status == "completed"
     assert ran == ["lookup:disk", "restart:prod"]
+
+
+@action(risk="high", secret=["password"])
+def set_password(user: str, password: str) -> str:
+    """Set a password.
+
+    Args:
+        user: The user.
+        password: The new password.
+    """
+    ran.append(f"set:{user}:{password}")
+    return "set"
+
+
+NEW_SECRET = "N3w-Secr3t-Value!"
+
+
+def test_an_edit_of_an_action_with_secrets_is_refused_on_resume_and_never_stored(
+    tmp_path: Path,
+) -> None:
+    scripted = ScriptedResponses(
+        [[function_call("set_password", {"user": "ann", "password": "old-pw-1"})], [message("x")]]
+    )
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path, actions=(set_password, lookup)) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        edit = Approval(approved=True, arguments={"user": "ann", "password": NEW_SECRET})
+        with pytest.raises(UsageError, match="secret parameters"):
+            bot.resume(first.run_id, {approval: edit})
+        assert bot.run_store.get_approval(approval).status == "pending"  # nothing recorded
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert NEW_SECRET.encode() not in written
+    assert ran == []
+
+
+@pytest.mark.parametrize("approvals_required", [1, 2])
+def test_a_handlers_edit_of_an_action_with_secrets_is_blocked(
+    tmp_path: Path, approvals_required: int
+) -> None:
+    @action(
+        risk="high", secret=["password"], approvals_required=approvals_required, name="set_password"
+    )
+    def set_pw(user: str, password: str) -> str:
+        """Set a password.
+
+        Args:
+            user: The user.
+            password: The new password.
+        """
+        ran.append(f"set:{user}:{password}")
+        return "set"
+
+    scripted = ScriptedResponses(
+        [[function_call("set_password", {"user": "ann", "password": "old-pw-1"})], [message("x")]]
+    )
+
+    def handler(request: ApprovalRequest) -> Approval:
+        return Approval(
+            approved=True, approver="ann", arguments={"user": "ann", "password": NEW_SECRET}
+        )
+
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path, actions=(set_pw, lookup), approval_handler=handler) as bot:
+        result = start(bot)
+    event = result.events[0]
+    assert (event.status, event.failure) == ("blocked", "invalid_edit")
+    assert ran == []
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert NEW_SECRET.encode() not in written
+    assert NEW_SECRET not in result.model_dump_json()

@@ -175,6 +175,8 @@ class Approvals:
         assert answer is not None
         if self._now() > request.expires_at:
             return valid, self._expired(verdict, rec)
+        if answer.arguments is not None and valid.action.secret:
+            return valid, self._secret_edit(verdict, rec)
         if request.approvals_required > 1:  # one yes of several: the rest decide later
             if not (answer.approver or "").strip():  # could be anyone's, the others' too
                 return valid, self._unnamed(verdict, rec, request.approvals_required)
@@ -241,6 +243,8 @@ class Approvals:
     ) -> tuple[ValidCall, Verdict]:
         """An approved call: the edit (if any) validated and decided, or the policy asked
         again; what runs is what the policy now lets through."""
+        if edit is not None and valid.action.secret:
+            return valid, self._secret_edit(verdict, rec)
         if edit is not None:
             item = FunctionCallItem(
                 valid.call.call_id, valid.call.name, json.dumps(edit, ensure_ascii=False)
@@ -296,6 +300,20 @@ class Approvals:
             error=error,
             message=APPROVAL_UNAVAILABLE,
             approval=rec.model_copy(update={"resolution": "error"}),
+            request=None,
+        )
+
+    def _secret_edit(self, verdict: Verdict, rec: ApprovalRecord) -> Verdict:
+        """An edit of an action with secret parameters: refused, since an edit may be stored
+        (four eyes, resume) and secret values never are."""
+        return dataclasses.replace(
+            verdict,
+            outcome="block",
+            failure="invalid_edit",
+            error="edits of an action with secret parameters are not accepted",
+            message="Not run: the reviewer's edit could not be used (this action has secret "
+            "parameters, which are never stored). If it is still needed, call it again.",
+            approval=rec,
             request=None,
         )
 

@@ -87,14 +87,13 @@ async def resume_run(
             "longer has"
         ) from None
     state.check_tools(allowed)
-    votes = await _votes(store, io, run_id, decisions, now())
+    votes = await _votes(store, io, run_id, decisions, now(), allowed)
     for approval_id, vote in votes:
         with contextlib.suppress(ApprovalExpired):  # marked expired: the call ends "expired"
             await _io(io, store.decide, approval_id, vote, now=now())
-    ids = {c.approval_id for c in state.calls if c.approval_id}
-    rows = [
-        r for r in await _io(io, store.list_approvals, status=None, run_id=run_id) if r.id in ids
-    ]
+    ids = [c.approval_id for c in state.calls if c.approval_id]  # in the model's order
+    listed = await _io(io, store.list_approvals, status=None, run_id=run_id)
+    rows = sorted((r for r in listed if r.id in ids), key=lambda r: ids.index(r.id))
     waiting = [r for r in rows if r.status == "pending" and r.expires_at >= now()]
     if waiting:
         return _waiting(state, record.status, [pending_of_row(r) for r in waiting])
@@ -123,11 +122,17 @@ async def resume_run(
 
 
 async def _votes(
-    store: RunStore, io: Offload | None, run_id: str, decisions: Mapping[str, Any], now: float
+    store: RunStore,
+    io: Offload | None,
+    run_id: str,
+    decisions: Mapping[str, Any],
+    now: float,
+    allowed: Mapping[str, Action[Any]],
 ) -> list[tuple[str, ApprovalVote]]:
     """Every decision as the vote to record, checked before any is recorded: one refused
     decision (another run's approval, an answer not understood, a closed approval, a vote the
-    four-eyes rule refuses) raises and records none of the others."""
+    four-eyes rule refuses, an edit of an action with secret parameters) raises and records
+    none of the others."""
     from ..runs import ApprovalVote
     from ..runs._rules import apply_vote
 
@@ -146,6 +151,14 @@ async def _votes(
             raise UsageError(
                 f"the decision for approval {approval_id} is not understood: {said.problem}; "
                 "nothing was recorded"
+            )
+        action = allowed.get(row.action)
+        if said.arguments is not None and action is not None and action.secret:
+            raise UsageError(
+                f"approval {approval_id}: {row.action} has secret parameters "
+                f"({', '.join(sorted(action.secret))}), and an edit would store their values; "
+                "nothing was recorded: approve or deny it as proposed, or let the model "
+                "propose the call again"
             )
         vote = ApprovalVote(
             approved=said.resolution == "approved",
