@@ -4,7 +4,9 @@
   it, so a bad path fails with a message that names the path and says what to do instead of
   SQLite's bare "unable to open database file".
 - :func:`check_path` is the same check for stores that are not SQLite (the JSON memory file).
-- :func:`refuse_foreign` refuses another application's SQLite database, untouched.
+- :func:`migrate` checks a SQLite file's header (``application_id``, ``user_version``) before
+  anything is written, refuses another application's database, a newer schema and a corrupt
+  file untouched, and migrates an older schema forward one version per transaction.
 
 Nothing here creates a directory or a file: a path that cannot be used is reported, never
 "repaired".
@@ -15,12 +17,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .exceptions import StorePathError
+from .exceptions import StorePathError, TriggerBotError
 
-__all__ = ["check_path", "connect", "path_problem", "refuse_foreign"]
+__all__ = [
+    "StoreSchemaError",
+    "check_path",
+    "connect",
+    "database_problem",
+    "migrate",
+    "path_problem",
+]
 
 _IN_MEMORY = ("", ":memory:")  # SQLite's private temporary and in-memory databases
 
@@ -161,19 +171,123 @@ def connect(
     return conn
 
 
-def refuse_foreign(conn: sqlite3.Connection, application_id: int, path: Path, what: str) -> None:
-    """Refuse a database that is not ours, before anything is written to it.
+class StoreSchemaError(TriggerBotError, sqlite3.DatabaseError):
+    """A store's SQLite file cannot be used: corrupt, another application's, a newer schema.
 
-    A file is ours when its ``PRAGMA application_id`` is ``application_id``; an empty database
-    (id 0, no schema objects) is new and may be claimed.
+    The file was left untouched; the message names it and says what to do. Also a
+    :class:`sqlite3.DatabaseError`, which the outbox and the report store raised before.
+    """
+
+
+def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    return int(app_id), int(version), int(objects)
+
+
+def _refusal(
+    header: tuple[int, int, int], application_id: int, latest: int, path: str, what: str
+) -> str | None:
+    """Why the file must be left alone, or ``None`` when it is ours (or empty) and usable."""
+    app_id, version, objects = header
+    if header == (0, 0, 0):
+        return None
+    if app_id != application_id:
+        return (
+            f"{path} is not an openai-trigger-bot {what}: a SQLite database of another "
+            f"application (application_id {app_id:#x}, schema version {version}, {objects} "
+            "schema objects); it was left untouched. Pass another path"
+        )
+    if version > latest:
+        return (
+            f"{what} {path} has schema version {version}, newer than this release's {latest} "
+            "(a newer openai-trigger-bot wrote it); it was left untouched. Upgrade "
+            "openai-trigger-bot to use it, or pass another path"
+        )
+    return None
+
+
+def database_problem(path: str, what: str, exc: sqlite3.DatabaseError) -> str:
+    """SQLite's error on ``path`` as a sentence that names the file and says what to do."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return (
+            f"{what} {path} is busy: another process held its write lock longer than the busy "
+            "timeout; retry in a moment"
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in text:
+        return f"{what} {path} is read-only for this process; it needs write access"
+    return (
+        f"{path} cannot be used as an openai-trigger-bot {what} ({text}); it was left "
+        "untouched. Move it away or pass another path"
+    )
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    *,
+    application_id: int,
+    steps: Sequence[Sequence[str]],
+    path: str | os.PathLike[str],
+    what: str,
+) -> int:
+    """Create, adopt or migrate ``conn``'s file to version ``len(steps)``, or refuse it.
+
+    Call it first on a new connection, before anything that writes (``PRAGMA journal_mode =
+    WAL`` rewrites the header), and close the connection when it raises.
+
+    The header says what the file is: ``PRAGMA application_id`` marks it as ours and ``PRAGMA
+    user_version`` holds its schema version; an empty file is version 0. ``steps[n]`` takes a
+    version ``n`` file to ``n + 1`` (step 0 creates the tables and sets the application id);
+    each step runs in its own ``BEGIN IMMEDIATE`` transaction that re-reads the header first,
+    as another process may have migrated the file meanwhile. A file with our application id,
+    version 0 and tables (written before the store had a version) is adopted by running step 0
+    on it: write step 0 with ``IF NOT EXISTS`` for such a store. Append a step for every
+    schema change; never edit a released one.
+
+    Args:
+        conn: A connection in autocommit mode (``isolation_level=None``).
+        application_id: The store's mark in the file header.
+        steps: The migrations, in order.
+        path: The file, for messages.
+        what: What the file is, for messages (``"outbox"``, ``"report store"``).
+
+    Returns:
+        The file's schema version now (``len(steps)``).
 
     Raises:
-        sqlite3.DatabaseError: Another application's database (it is left untouched).
+        StoreSchemaError: Not a SQLite file, another application's database or a newer schema
+            (the file is not modified); or a migration failed (rolled back: unchanged).
     """
-    app = conn.execute("PRAGMA application_id").fetchone()[0]
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if app != application_id and (app != 0 or tables):
-        raise sqlite3.DatabaseError(
-            f"{path} is not {what} (application id {app}, tables {sorted(tables)}); "
-            "refusing to change it"
-        )
+    name, latest = os.fspath(path), len(steps)
+    try:
+        header = _header(conn)
+        while header[:2] != (application_id, latest):
+            refusal = _refusal(header, application_id, latest, name, what)
+            if refusal:
+                raise StoreSchemaError(refusal)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                header = _header(conn)  # another process may have moved it on
+                refusal = _refusal(header, application_id, latest, name, what)
+                if refusal:
+                    raise StoreSchemaError(refusal)
+                version = header[1]
+                if version < latest:
+                    if version == 0:
+                        conn.execute(f"PRAGMA application_id = {int(application_id)}")
+                    for statement in steps[version]:
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            header = _header(conn)
+    except StoreSchemaError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise StoreSchemaError(database_problem(name, what, exc)) from exc
+    return latest

@@ -210,7 +210,7 @@ def test_another_applications_database_is_refused_and_left_alone(tmp_path: Path)
     db.commit()
     db.close()
     before = path.read_bytes()
-    with pytest.raises(sqlite3.DatabaseError, match="not a trigger-bot report store"):
+    with pytest.raises(sqlite3.DatabaseError, match="not an openai-trigger-bot report store"):
         ReportStore(path)
     assert path.read_bytes() == before
     ReportStore(tmp_path / "fresh.db")  # a new file is fine

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from tenacity import RetryCallState, wait_exponential_jitter
 
-from .._sqlite import connect, refuse_foreign
+from .._sqlite import connect, migrate
 from .decision import ExecutionEvent, ProposedAction
 
 __all__ = ["REPORTS_PROTOCOL", "OutboxStats", "OutcomeOutbox"]
@@ -35,8 +35,19 @@ __all__ = ["REPORTS_PROTOCOL", "OutboxStats", "OutcomeOutbox"]
 log = logging.getLogger("openai_trigger_bot.outbox")
 
 REPORTS_PROTOCOL = "openai-trigger-bot.decision/v1"
-_SCHEMA_VERSION = 1
 _APPLICATION_ID = 0x54424F58  # "TBOX": marks a file as an openai-trigger-bot outbox
+# IF NOT EXISTS: step 0 may also adopt a file of this layout that has no version yet.
+_V1 = (
+    "CREATE TABLE IF NOT EXISTS reports (key TEXT PRIMARY KEY, body TEXT NOT NULL,"
+    " created_at REAL NOT NULL, delivered_at REAL, failed_at REAL, error TEXT)",
+    "CREATE INDEX IF NOT EXISTS reports_pending ON reports (created_at)"
+    " WHERE delivered_at IS NULL AND failed_at IS NULL",
+)
+STEPS: tuple[tuple[str, ...], ...] = (_V1,)
+"""``STEPS[n]`` migrates a version ``n`` outbox file to ``n + 1`` (see ``_sqlite.migrate``).
+
+Append a step for every schema change; never edit a released one."""
+SCHEMA_VERSION = len(STEPS)
 _MAX_BATCH_BYTES = 4 * 1024 * 1024
 
 
@@ -77,7 +88,9 @@ class OutcomeOutbox:
     Raises:
         StorePathError: The path cannot hold the file (its directory does not exist, a
             directory is in its place, no permission); nothing is created.
-        sqlite3.DatabaseError: The file is not an outbox (or not SQLite).
+        sqlite3.DatabaseError: A ``StoreSchemaError``: the file is corrupt, another
+            application's database, or of a newer schema version (a newer release wrote it);
+            it is left untouched.
     """
 
     def __init__(
@@ -98,7 +111,11 @@ class OutcomeOutbox:
         self.path = Path(path)
         self._db = connect(self.path, "outbox", check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()  # the sender's connection (also used by stats/flush)
-        self._init_schema()
+        try:
+            self._init_schema()
+        except BaseException:
+            self._db.close()  # a refused file keeps no connection (nor -wal/-shm files) open
+            raise
         # The runs' connection: short busy timeout, so a locked file never holds a run up.
         self._writer = connect(self.path, "outbox", check_same_thread=False, isolation_level=None)
         self._writer.execute(f"PRAGMA busy_timeout = {int(add_timeout * 1000)}")
@@ -295,33 +312,11 @@ class OutcomeOutbox:
         with self._lock:
             db = self._db
             db.execute("PRAGMA busy_timeout = 5000")
-            # Checked before anything is written (switching to WAL rewrites the header).
-            refuse_foreign(db, _APPLICATION_ID, self.path, "an openai-trigger-bot outbox")
+            # The header is checked (and the file migrated) before anything else is written:
+            # switching to WAL rewrites it, and a newer file must stay byte for byte as it is.
+            migrate(db, application_id=_APPLICATION_ID, steps=STEPS, path=self.path, what="outbox")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS reports (key TEXT PRIMARY KEY, body TEXT NOT NULL,"
-                    " created_at REAL NOT NULL, delivered_at REAL, failed_at REAL, error TEXT)"
-                )
-                db.execute(
-                    "CREATE INDEX IF NOT EXISTS reports_pending ON reports (created_at)"
-                    " WHERE delivered_at IS NULL AND failed_at IS NULL"
-                )
-                version = db.execute("PRAGMA user_version").fetchone()[0]
-                if version == 0:
-                    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                elif version != _SCHEMA_VERSION:
-                    raise sqlite3.DatabaseError(
-                        f"{self.path} has outbox schema version {version}; this version of "
-                        f"openai-trigger-bot reads version {_SCHEMA_VERSION}"
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
 
     def _save_backlog(self) -> None:
         """Write the reports that :meth:`add` could not (the file was locked) to the file.

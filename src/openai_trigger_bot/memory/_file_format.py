@@ -11,12 +11,17 @@
 
 Vectors are base64 of little-endian float32 bytes: 4 bytes per dimension instead of ~20 as
 JSON numbers, and exact.
+
+``"version"`` is the layout's version. Reading goes through :data:`MIGRATIONS`: a file of an
+older version is upgraded in memory, one version at a time, and written back in the current
+layout on the next write. A file of a newer version is refused and never written to.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,10 +30,16 @@ from .errors import MemoryFileError
 from .inmemory import MemoryState
 from .records import Memory, OutcomeRecord, ScopeVersion
 
-__all__ = ["FORMAT", "VERSION", "dump_state", "load_state"]
+__all__ = ["FORMAT", "MIGRATIONS", "VERSION", "dump_state", "load_state"]
 
 FORMAT = "openai-trigger-bot/memory"
 VERSION = 1
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""``MIGRATIONS[n]`` turns a version ``n`` document into a version ``n + 1`` one (none yet).
+
+When the layout changes, raise :data:`VERSION` and add the step from the previous version;
+never edit a released step."""
 _F32 = np.dtype("<f4")
 
 
@@ -85,18 +96,35 @@ def load_state(raw: bytes, path: str) -> MemoryState:
             f'{path}: not an openai-trigger-bot memory file (no "format": {FORMAT!r}; found '
             f"{found}); it was left untouched. Point FileMemoryStore at another path."
         )
-    version = document.get("version")
-    if version != VERSION:
-        raise MemoryFileError(
-            f"{path}: memory file version {version!r}, this library reads version {VERSION}; "
-            "the file was left untouched (upgrade openai-trigger-bot to read it)."
-        )
     try:
-        return _state(document)
+        return _state(_upgraded(document, path))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MemoryFileError(
             f"{path}: damaged memory file ({type(exc).__name__}: {exc}); it was left untouched."
         ) from exc
+
+
+def _upgraded(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """``document`` in the current layout, through :data:`MIGRATIONS` (in memory only)."""
+    found = document.get("version")
+    version = found if isinstance(found, int) and not isinstance(found, bool) else None
+    if version is not None and version > VERSION:
+        raise MemoryFileError(
+            f"{path}: memory file version {version}, newer than the version {VERSION} this "
+            "release reads (a newer openai-trigger-bot wrote it); the file was left untouched. "
+            "Upgrade openai-trigger-bot to read it."
+        )
+    while version != VERSION:
+        step = MIGRATIONS.get(version) if version is not None else None
+        if step is None or version is None:
+            raise MemoryFileError(
+                f"{path}: memory file version {found!r}, which this release cannot read or "
+                f"upgrade to version {VERSION}; the file was left untouched. Move it away to "
+                "start a new memory file."
+            )
+        document = step(document)
+        version = document["version"] = version + 1
+    return document
 
 
 def _state(document: dict[str, Any]) -> MemoryState:

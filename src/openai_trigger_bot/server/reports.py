@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._sqlite import connect, refuse_foreign
+from .._sqlite import StoreSchemaError, connect, database_problem, migrate
 from ..governance.decision import ExecutionEvent, ProposedAction
 from ..governance.rules.history import HistoryProvider
 
@@ -34,8 +34,11 @@ __all__ = ["IngestResult", "OutcomeReport", "ReportStore"]
 
 _APPLICATION_ID = 0x54425250  # "TBRP": marks a file as a trigger-bot report store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
+# Step 0 (version 0 -> 1) creates the tables. Files written before the store had a schema
+# version have exactly these tables, our application id and user_version 0: IF NOT EXISTS
+# lets the same step adopt them as version 1. Append a step per schema change; never edit one.
+_V1 = (
+    """CREATE TABLE IF NOT EXISTS reports (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key TEXT NOT NULL UNIQUE,
     received_at REAL NOT NULL,
@@ -48,10 +51,13 @@ CREATE TABLE IF NOT EXISTS reports (
     target TEXT,
     event TEXT NOT NULL,
     proposal TEXT
-);
-CREATE INDEX IF NOT EXISTS reports_received_at ON reports (received_at);
-CREATE INDEX IF NOT EXISTS reports_occurred_at ON reports (occurred_at);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS reports_received_at ON reports (received_at)",
+    "CREATE INDEX IF NOT EXISTS reports_occurred_at ON reports (occurred_at)",
+)
+STEPS: tuple[tuple[str, ...], ...] = (_V1,)
+"""``STEPS[n]`` migrates a version ``n`` report store to ``n + 1`` (see ``_sqlite.migrate``)."""
+SCHEMA_VERSION = len(STEPS)
 
 _INSERT = """
 INSERT OR IGNORE INTO reports (idempotency_key, received_at, reported_at, occurred_at, bot,
@@ -117,7 +123,9 @@ class ReportStore:
     Raises:
         StorePathError: The path cannot hold the file (its directory does not exist, a
             directory is in its place, no permission); nothing is created.
-        sqlite3.Error: The file is not a database, or another application's.
+        sqlite3.DatabaseError: A ``StoreSchemaError``: the file is not a database, another
+            application's, or of a newer schema version (a newer release wrote it); it is
+            left untouched.
     """
 
     def __init__(
@@ -134,14 +142,21 @@ class ReportStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._max_idle = max_idle
-        conn = self._open()
         try:
-            # Refuse another application's database before writing anything to it.
-            refuse_foreign(conn, _APPLICATION_ID, self.path, "a trigger-bot report store")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(
-                f"BEGIN IMMEDIATE; PRAGMA application_id = {_APPLICATION_ID};" + _SCHEMA + "COMMIT;"
+            conn = self._open()
+        except sqlite3.DatabaseError as exc:  # its PRAGMAs already read a corrupt file
+            raise StoreSchemaError(database_problem(str(self.path), "report store", exc)) from exc
+        try:
+            # The header first, before anything is written (switching to WAL rewrites it): a
+            # foreign, corrupt or newer file is refused untouched, an older one migrated.
+            migrate(
+                conn,
+                application_id=_APPLICATION_ID,
+                steps=STEPS,
+                path=self.path,
+                what="report store",
             )
+            conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()
 
