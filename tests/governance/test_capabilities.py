@@ -274,3 +274,13 @@ def test_histories_are_not_found_by_attribute_names() -> None:
     assert history.counts("note", since=0.0)["total"] == 0
     assert wrapper.primary.history.counts("note", since=0.0)["total"] == 0
     assert histories_of(wrapper) == ()
+
+
+def test_rules_without_history_conditions_record_nothing_unless_given_a_history() -> None:
+    plain = RULES.replace("    when: 'history.executed >= 100'\n    history: {window: 1h}\n", "")
+    assert "history" not in plain
+    assert LocalRulesEvaluator.from_yaml_string(plain).histories() == ()  # nobody reads it
+    given = InMemoryHistory()
+    assert LocalRulesEvaluator.from_yaml_string(plain, history=given).histories() == (given,)
+    counting = LocalRulesEvaluator.from_yaml_string(RULES)
+    assert counting.histories() == (counting.history,)

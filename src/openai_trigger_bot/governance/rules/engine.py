@@ -144,6 +144,11 @@ class LocalRulesEvaluator:
         self.history: HistoryProvider = (
             history if history is not None else InMemoryHistory(clock=clock)
         )
+        # Outcomes are recorded only where they can be read: a history given here (its owner
+        # may read it), or the default one when a rule counts from it.
+        self._records_history = history is not None or any(
+            rule.window is not None for rule in self.rules
+        )
         self._index = RuleIndex(self.rules)
         default = most_restrictive(policy.default for policy in self.policies)
         self.default: Decision = default.model_copy(update={"evaluator": name})
@@ -207,8 +212,12 @@ class LocalRulesEvaluator:
         return cls(load_policies(named), history=history, clock=clock, name=name, budget=budget)
 
     def histories(self) -> tuple[HistoryProvider, ...]:
-        """The history ``history`` conditions count from (the gate records outcomes into it)."""
-        return (self.history,)
+        """The history ``history`` conditions count from (the gate records outcomes into it).
+
+        Empty when no rule counts history and no ``history`` was given: the default in-memory
+        history would then be written and never read, a cost on every call for nothing.
+        """
+        return (self.history,) if self._records_history else ()
 
     def evaluate(self, proposal: ProposedAction) -> Decision:
         """Decide on a proposal (sync; no I/O beyond the history provider).
