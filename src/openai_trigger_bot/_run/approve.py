@@ -69,6 +69,25 @@ SECRET_NOT_STORED = (
 Decide = Callable[[ValidCall], Awaitable[Verdict]]
 
 
+def _blocked(
+    verdict: Verdict,
+    failure: str,
+    error: str | None,
+    message: str,
+    approval: ApprovalRecord | None,
+) -> Verdict:
+    """``verdict`` turned into a block by the approval stage (the request is spent)."""
+    return dataclasses.replace(
+        verdict,
+        outcome="block",
+        failure=failure,
+        error=error,
+        message=message,
+        approval=approval,
+        request=None,
+    )
+
+
 def row_record(
     row: ApprovalRow, resolution: Literal["approved", "denied", "pending", "expired", "error"]
 ) -> ApprovalRecord:
@@ -134,14 +153,12 @@ class Approvals:
         if verdict.outcome != "approval_required" or verdict.request is None:
             return valid, verdict
         if await self._capped():
-            return valid, dataclasses.replace(
+            return valid, _blocked(
                 verdict,
-                outcome="block",
-                failure="approval_cap",
-                error="the pending-approval cap is reached",
-                message=CAPPED,
-                approval=None,
-                request=None,
+                "approval_cap",
+                "the pending-approval cap is reached",
+                CAPPED,
+                None,
             )
         handler = self._spec.governance.approval_handler if self._spec.governance else None
         if handler is None:
@@ -162,14 +179,12 @@ class Approvals:
                 verdict, outcome="denied", message=DENIED, approval=rec, error=error, request=None
             )
         if got.outcome == "block":
-            return valid, dataclasses.replace(
+            return valid, _blocked(
                 verdict,
-                outcome="block",
-                failure="approval_error",
-                error=error,
-                message=APPROVAL_UNAVAILABLE,
-                approval=rec,
-                request=None,
+                "approval_error",
+                error,
+                APPROVAL_UNAVAILABLE,
+                rec,
             )
         answer = got.answer
         assert answer is not None
@@ -207,25 +222,21 @@ class Approvals:
             )
         rec = row_record(row, "approved")
         if valid.call.call_id in self.secret_lost:
-            return valid, dataclasses.replace(
+            return valid, _blocked(
                 verdict,
-                outcome="block",
-                failure="secret_not_stored",
-                error="the call's secret arguments were not kept across the restart",
-                message=SECRET_NOT_STORED,
-                approval=rec,
-                request=None,
+                "secret_not_stored",
+                "the call's secret arguments were not kept across the restart",
+                SECRET_NOT_STORED,
+                rec,
             )
         edits = [v.arguments for v in row.votes if v.approved]
         if any(e != edits[0] for e in edits[1:]):  # four eyes: each yes was to something else
-            return valid, dataclasses.replace(
+            return valid, _blocked(
                 verdict,
-                outcome="block",
-                failure="invalid_edit",
-                error="the approvers did not approve the same arguments",
-                message=EDITS_DIFFER,
-                approval=rec,
-                request=None,
+                "invalid_edit",
+                "the approvers did not approve the same arguments",
+                EDITS_DIFFER,
+                rec,
             )
         edit = edits[0] if edits else None
         bound = str(row.data.get("request", {}).get("binding_hash", ""))
@@ -253,15 +264,12 @@ class Approvals:
             checked = validate(item, spec.allowed, spec.known, spec.tool_list, self._secrets)
             if not isinstance(checked, ValidCall):
                 detail = checked.event.error or "not valid"
-                return valid, dataclasses.replace(
+                return valid, _blocked(
                     verdict,
-                    outcome="block",
-                    failure="invalid_edit",
-                    error=f"the reviewer's edit is not valid: {detail}",
-                    message=f"Not run: the reviewer's edit of the arguments is not valid "
-                    f"({detail}).",
-                    approval=rec,
-                    request=None,
+                    "invalid_edit",
+                    f"the reviewer's edit is not valid: {detail}",
+                    f"Not run: the reviewer's edit of the arguments is not valid ({detail}).",
+                    rec,
                 )
             again = await self._decide(checked)
             if again.outcome == "approval_required":  # the editor approved exactly this edit
@@ -271,14 +279,12 @@ class Approvals:
         if again.outcome == "approval_required":
             request = again.request
             if request is None or request.binding_hash != bound:
-                return valid, dataclasses.replace(
+                return valid, _blocked(
                     again,
-                    outcome="block",
-                    failure="approval_stale",
-                    error="the policy changed after the approval was given",
-                    message=POLICY_CHANGED,
-                    approval=rec,
-                    request=None,
+                    "approval_stale",
+                    "the policy changed after the approval was given",
+                    POLICY_CHANGED,
+                    rec,
                 )
             again = dataclasses.replace(again, outcome="execute", message="")
         return valid, dataclasses.replace(again, approval=rec, request=None)
@@ -293,28 +299,24 @@ class Approvals:
         if self._on_error == "suspend":
             self._pending_here += 1
             return dataclasses.replace(verdict, error=error)
-        return dataclasses.replace(
+        return _blocked(
             verdict,
-            outcome="block",
-            failure="approval_error",
-            error=error,
-            message=APPROVAL_UNAVAILABLE,
-            approval=rec.model_copy(update={"resolution": "error"}),
-            request=None,
+            "approval_error",
+            error,
+            APPROVAL_UNAVAILABLE,
+            rec.model_copy(update={"resolution": "error"}),
         )
 
     def _secret_edit(self, verdict: Verdict, rec: ApprovalRecord) -> Verdict:
         """An edit of an action with secret parameters: refused, since an edit may be stored
         (four eyes, resume) and secret values never are."""
-        return dataclasses.replace(
+        return _blocked(
             verdict,
-            outcome="block",
-            failure="invalid_edit",
-            error="edits of an action with secret parameters are not accepted",
-            message="Not run: the reviewer's edit could not be used (this action has secret "
+            "invalid_edit",
+            "edits of an action with secret parameters are not accepted",
+            "Not run: the reviewer's edit could not be used (this action has secret "
             "parameters, which are never stored). If it is still needed, call it again.",
-            approval=rec,
-            request=None,
+            rec,
         )
 
     def _expired(self, verdict: Verdict, rec: ApprovalRecord) -> Verdict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any
 
+from .._lifecycle import Closing
 from ._rules import apply_vote, check_cancel, check_claim, check_save
 from .errors import ApprovalNotFound, LedgerEntryNotFound, RunConflict, RunNotFound
 from .records import ACTIVE_RUN_STATUSES, ApprovalRow, ApprovalVote, LedgerEntry, RunRecord
@@ -15,7 +15,7 @@ from .records import ACTIVE_RUN_STATUSES, ApprovalRow, ApprovalVote, LedgerEntry
 __all__ = ["InMemoryRunStore"]
 
 
-class InMemoryRunStore:
+class InMemoryRunStore(Closing):
     """A :class:`~openai_trigger_bot.runs.RunStore` in memory, safe across threads.
 
     Records are deep-copied on the way in and out, so a caller cannot change stored data by
@@ -231,17 +231,6 @@ class InMemoryRunStore:
 
     def close(self) -> None:
         """Nothing to release (the data stays until the store is garbage)."""
-
-    def __enter__(self) -> InMemoryRunStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

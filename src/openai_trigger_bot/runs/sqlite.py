@@ -20,10 +20,10 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
 from typing import Any
 
 from .._json import dumps
+from .._lifecycle import Closing
 from .._sqlite import connect
 from ._rows import (
     APPROVAL,
@@ -55,7 +55,7 @@ __all__ = ["SQLiteRunStore"]
 _ACTIVE = tuple(sorted(ACTIVE_RUN_STATUSES))
 
 
-class SQLiteRunStore:
+class SQLiteRunStore(Closing):
     """A :class:`~openai_trigger_bot.runs.RunStore` in one SQLite file.
 
     Args:
@@ -351,14 +351,3 @@ class SQLiteRunStore:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
-
-    def __enter__(self) -> SQLiteRunStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

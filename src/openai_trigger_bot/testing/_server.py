@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx2
+
+from .._lifecycle import Closing
 
 if TYPE_CHECKING:
     from .scripted import ScriptedResponses
@@ -75,7 +76,7 @@ class _Server(ThreadingHTTPServer):
         self.scripted = scripted
 
 
-class ScriptedServer:
+class ScriptedServer(Closing):
     """Serves a :class:`~openai_trigger_bot.testing.ScriptedResponses` on ``127.0.0.1``.
 
     It listens (on ``port``; 0 picks a free one) and serves from a thread as soon as it is
@@ -107,14 +108,3 @@ class ScriptedServer:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
-
-    def __enter__(self) -> ScriptedServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
