@@ -22,12 +22,8 @@ from openai_trigger_bot import (
 from openai_trigger_bot.governance import ApprovalRecord, ExecutionEvent, binding_hash
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
-ran: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    ran.clear()
+from ._ops_bot import clear_ran as clear_ran  # autouse: each test starts with nothing ran
+from ._ops_bot import ran
 
 
 @action(risk="high")

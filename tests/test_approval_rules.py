@@ -20,12 +20,9 @@ from openai_trigger_bot.governance import Decision, ProposedAction
 from openai_trigger_bot.runs import ApproverError, InMemoryRunStore
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
-ran: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    ran.clear()
+from . import _ops_bot
+from ._ops_bot import Clock, ran, restart, start
+from ._ops_bot import clear_ran as clear_ran  # autouse: each test starts with nothing ran
 
 
 @action(risk="high", approvals_required=2)
@@ -39,53 +36,11 @@ def drop_table(table: str) -> str:
     return f"dropped {table}"
 
 
-@action(risk="high")
-def restart(cluster: str) -> str:
-    """Restart a cluster.
-
-    Args:
-        cluster: Cluster name.
-    """
-    ran.append(f"restart:{cluster}")
-    return f"restarted {cluster}"
-
-
-class Clock:
-    """Epoch seconds that a test moves forward."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make_bot(
-    scripted: ScriptedResponses,
-    *,
-    store: Any = None,
-    clock: Clock | None = None,
-    settings: BotSettings | None = None,
-    **options: Any,
-) -> Bot:
-    bot = Bot(
-        "ops",
-        client=scripted.client(),
-        run_store=store,
-        wall_clock=clock or Clock(),
-        settings=settings or BotSettings(),
-        **options,
+def make_bot(scripted: ScriptedResponses, **options: Any) -> Bot:
+    """The ops bot with this file's actions: the four-eyes ``drop_table`` and ``restart``."""
+    return _ops_bot.make_bot(
+        scripted, actions=(drop_table, restart), prompt="Handle it.", **options
     )
-
-    @bot.trigger("incident", prompt="Handle it.", hidden_actions=[drop_table, restart])
-    def incident() -> dict[str, str]:
-        return {"alert": "disk full"}
-
-    return bot
-
-
-def start(bot: Bot) -> RunResult:
-    return bot.run(bot.triggers["incident"]())
 
 
 def calls(*items: tuple[str, dict[str, Any]], rounds: int = 2) -> ScriptedResponses:

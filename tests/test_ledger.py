@@ -8,6 +8,7 @@ process would have left it, then the run is resumed.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from openai_trigger_bot import (
     HashingEmbedder,
     MemoryManager,
     MemoryRequest,
-    RunResult,
     SQLiteMemoryStore,
     action,
 )
@@ -29,23 +29,9 @@ from openai_trigger_bot.governance.outbox import OutcomeOutbox
 from openai_trigger_bot.runs import InMemoryRunStore, LedgerEntry
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
-ran: list[str] = []
-
-
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    ran.clear()
-
-
-@action(risk="high")
-def restart(cluster: str) -> str:
-    """Restart a cluster.
-
-    Args:
-        cluster: Cluster name.
-    """
-    ran.append(f"restart:{cluster}")
-    return f"restarted {cluster}"
+from . import _ops_bot
+from ._ops_bot import clear_ran as clear_ran  # autouse: each test starts with nothing ran
+from ._ops_bot import lookup, ran, restart, start
 
 
 @action(risk="high", idempotent=True)
@@ -59,29 +45,16 @@ def refresh(cluster: str) -> str:
     return f"refreshed {cluster}"
 
 
-@action
-def lookup(query: str) -> str:
-    """Look something up.
-
-    Args:
-        query: What to look up.
-    """
-    ran.append(f"lookup:{query}")
-    return "found"
-
-
 def make_bot(scripted: ScriptedResponses, store: Any, **options: Any) -> Bot:
-    bot = Bot("ops", client=scripted.client(), run_store=store, **options)
-
-    @bot.trigger("incident", prompt="Handle it.", hidden_actions=[restart, refresh, lookup])
-    def incident() -> dict[str, str]:
-        return {"alert": "disk full"}
-
-    return bot
-
-
-def start(bot: Bot) -> RunResult:
-    return bot.run(bot.triggers["incident"]())
+    """The ops bot with this file's actions (the idempotent ``refresh`` too), on the real clock."""
+    return _ops_bot.make_bot(
+        scripted,
+        actions=(restart, refresh, lookup),
+        store=store,
+        clock=time.time,
+        prompt="Handle it.",
+        **options,
+    )
 
 
 def one_call(name: str) -> ScriptedResponses:

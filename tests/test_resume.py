@@ -12,7 +12,6 @@ import pytest
 from openai_trigger_bot import (
     Approval,
     ApprovalRequest,
-    Bot,
     BotSettings,
     RunResult,
     UsageError,
@@ -23,84 +22,20 @@ from openai_trigger_bot.governance import Decision, ProposedAction
 from openai_trigger_bot.runs import ApprovalClosed, RunFinished, SQLiteRunStore
 from openai_trigger_bot.testing import ScriptedResponses, function_call, message
 
-ran: list[str] = []
+from ._ops_bot import Clock, lookup, make_bot, ran, restart, rotate, start
+from ._ops_bot import clear_ran as clear_ran  # autouse: each test starts with nothing ran
 
 
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    ran.clear()
-
-
-@action(risk="high")
-def restart(cluster: str) -> str:
-    """Restart a cluster.
+@action(risk="high", secret=["password"])
+def set_password(user: str, password: str) -> str:
+    """Set a password.
 
     Args:
-        cluster: Cluster name.
+        user: The user.
+        password: The new password.
     """
-    ran.append(f"restart:{cluster}")
-    return f"restarted {cluster}"
-
-
-@action(risk="high")
-def rotate(service: str) -> str:
-    """Rotate a service's credentials.
-
-    Args:
-        service: Service name.
-    """
-    ran.append(f"rotate:{service}")
-    return "rotated"
-
-
-@action
-def lookup(query: str) -> str:
-    """Look something up.
-
-    Args:
-        query: What to look up.
-    """
-    ran.append(f"lookup:{query}")
-    return "found"
-
-
-class Clock:
-    """Epoch seconds that a test moves forward."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make_bot(
-    scripted: ScriptedResponses,
-    *,
-    store: Any = None,
-    clock: Clock | None = None,
-    settings: BotSettings | None = None,
-    actions: tuple[Any, ...] = (restart, rotate, lookup),
-    **options: Any,
-) -> Bot:
-    bot = Bot(
-        "ops",
-        client=scripted.client(),
-        run_store=store,
-        wall_clock=clock or Clock(),
-        settings=settings or BotSettings(),
-        **options,
-    )
-
-    @bot.trigger("incident", prompt="Handle the incident.", hidden_actions=list(actions))
-    def incident() -> dict[str, str]:
-        return {"alert": "disk full"}
-
-    return bot
-
-
-def start(bot: Bot) -> RunResult:
-    return bot.run(bot.triggers["incident"]())
+    ran.append(f"set:{user}:{password}")
+    return "set"
 
 
 def two_calls() -> ScriptedResponses:
@@ -407,17 +342,6 @@ def test_arun_and_aresume() -> None:
 
 
 def test_the_store_never_holds_a_secret_value(tmp_path: Path) -> None:
-    @action(risk="high", secret=["password"])
-    def set_password(user: str, password: str) -> str:
-        """Set a password.
-
-        Args:
-            user: The user.
-            password: The new password.
-        """
-        ran.append(f"set:{user}:{password}")
-        return "set"
-
     secret = "hunter2-Xq9!"
     scripted = ScriptedResponses(
         [
@@ -442,17 +366,6 @@ def test_the_store_never_holds_a_secret_value(tmp_path: Path) -> None:
 
 
 def test_a_secret_call_cannot_run_after_a_restart(tmp_path: Path) -> None:
-    @action(risk="high", secret=["password"])
-    def set_password(user: str, password: str) -> str:
-        """Set a password.
-
-        Args:
-            user: The user.
-            password: The new password.
-        """
-        ran.append(f"set:{user}:{password}")
-        return "set"
-
     scripted = ScriptedResponses(
         [[function_call("set_password", {"user": "ann", "password": "s3cr3t-pw"})], [message("x")]]
     )
@@ -537,18 +450,6 @@ def test_repeating_a_resume_with_the_same_decision_is_not_an_error() -> None:
         assert len(bot.run_store.get_approval(approval).votes) == 1
     assert result.status == "completed"
     assert ran == ["lookup:disk", "restart:prod"]
-
-
-@action(risk="high", secret=["password"])
-def set_password(user: str, password: str) -> str:
-    """Set a password.
-
-    Args:
-        user: The user.
-        password: The new password.
-    """
-    ran.append(f"set:{user}:{password}")
-    return "set"
 
 
 NEW_SECRET = "N3w-Secr3t-Value!"
