@@ -118,7 +118,9 @@ class Durable:
         rnd = await self._pipe.round(waiting, deadline, stored=resumed.rows)
         new = {r.event.call_id: r for r in rnd.results}
         calls = [
-            c if c.result is not None else self._call(c.call_id, c.name, c.arguments, rnd, new)
+            c
+            if c.result is not None
+            else self._call(c.call_id, c.name, c.arguments, rnd, new, secret=c.secret)
             for c in st.calls
         ]
         if rnd.stop == "approval_required":
@@ -133,9 +135,17 @@ class Durable:
         return context, None
 
     def _call(
-        self, call_id: str, name: str, arguments: str, rnd: Round, new: dict[str, Any]
+        self,
+        call_id: str,
+        name: str,
+        arguments: str,
+        rnd: Round,
+        new: dict[str, Any],
+        *,
+        secret: bool = False,
     ) -> RoundCall:
-        """One call of a round as the state keeps it (secret values scrubbed)."""
+        """One call of a round as the state keeps it (secret values scrubbed; ``secret``: it
+        was already stored scrubbed)."""
         secrets = self._records.secrets
         scrubbed = secrets.text(arguments)
         pending = rnd.pending.get(call_id)
@@ -143,14 +153,10 @@ class Durable:
             call_id=call_id,
             name=name,
             arguments=scrubbed,
-            secret=scrubbed != arguments or self._was_secret(call_id),
+            secret=secret or scrubbed != arguments,
             result=None if pending is not None else secrets.data(to_json(new[call_id])),
             approval_id=None if pending is None else _approval_id(pending),
         )
-
-    def _was_secret(self, call_id: str) -> bool:
-        st = self._resumed.state if self._resumed is not None else None
-        return st is not None and any(c.call_id == call_id and c.secret for c in st.calls)
 
     async def suspend(self, context: Context, response: ModelResponse, rnd: Round) -> RunStatus:
         """Store a run whose round left calls waiting for a person."""

@@ -23,7 +23,7 @@ from ..actions import Action
 from ..exceptions import UsageError
 from ..governance.approvals import normalise
 from ..governance.decision import ExecutionEvent
-from ..result import ActionCall, ModelCall, RunResult
+from ..result import ActionCall, ModelCall, PendingApproval, RunResult
 from .durable import Resumed, pending_of_row
 from .loop import RunSpec, run_loop
 from .offload import Offload
@@ -96,7 +96,7 @@ async def resume_run(
     rows = sorted((r for r in listed if r.id in ids), key=lambda r: ids.index(r.id))
     waiting = [r for r in rows if r.status == "pending" and r.expires_at >= now()]
     if waiting:
-        return _waiting(state, record.status, [pending_of_row(r) for r in waiting])
+        return _waiting(state, [pending_of_row(r) for r in waiting])
     spec = make_spec(state, allowed)
     owner = new_owner()
     lease_s = LEASE_MARGIN_S + (spec.timeout_s if spec.timeout_s is not None else 3600.0)
@@ -188,9 +188,8 @@ def _already_recorded(row: ApprovalRow, vote: ApprovalVote) -> bool:
     )
 
 
-def _waiting(state: RunState, status: str, pending: list[Any]) -> RunResult:
+def _waiting(state: RunState, pending: list[PendingApproval]) -> RunResult:
     """The result of a resume that found calls still waiting: the run as it was."""
-    del status
     return RunResult(
         run_id=state.run_id,
         bot=state.bot,
