@@ -20,7 +20,13 @@ from openai_trigger_bot import (
 from openai_trigger_bot._run.state import ResumeRefused
 from openai_trigger_bot.governance import Decision, ProposedAction
 from openai_trigger_bot.runs import ApprovalClosed, RunFinished, SQLiteRunStore
-from openai_trigger_bot.testing import ScriptedResponses, function_call, message
+from openai_trigger_bot.testing import (
+    ScriptedResponses,
+    api_error,
+    function_call,
+    message,
+    response_body,
+)
 
 from ._ops_bot import Clock, lookup, make_bot, ran, restart, rotate, start
 from ._ops_bot import clear_ran as clear_ran  # autouse: each test starts with nothing ran
@@ -509,3 +515,108 @@ def test_a_handlers_edit_of_an_action_with_secrets_is_blocked(
     written = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert NEW_SECRET.encode() not in written
     assert NEW_SECRET not in result.model_dump_json()
+
+
+def test_an_approval_does_not_hold_once_the_action_needs_more_approvers(tmp_path: Path) -> None:
+    """One person approved while the action needed one; the bot was then redeployed with the
+    four-eyes rule for it: the stored single approval no longer suffices."""
+    scripted = two_calls()
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path) as bot:
+        first = start(bot)
+        bot.run_store.decide(
+            first.pending_approvals[0].id, _vote(True, "alice", 1_000_000.0), now=1_000_000.0
+        )
+
+    @action(risk="high", name="restart", approvals_required=2)
+    def restart_four_eyes(cluster: str) -> str:
+        """Restart a cluster.
+
+        Args:
+            cluster: Cluster name.
+        """
+        ran.append(f"restart:{cluster}")
+        return "restarted"
+
+    with make_bot(scripted, store=path, actions=(restart_four_eyes, rotate, lookup)) as bot:
+        result = bot.resume(first.run_id)
+    event = result.events[1]
+    assert (event.status, event.failure) == ("blocked", "approval_stale")
+    assert "2 distinct approvers" in (event.error or "")
+    assert "restart:prod" not in ran
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+@pytest.mark.parametrize("failure", ["http", "failed_response"])
+def test_a_model_error_after_the_resumed_round_keeps_the_run_for_a_retry(
+    tmp_path: Path, stateless: bool, failure: str
+) -> None:
+    """The approved call ran, then the model call that reports it failed: the run is not over
+    with the result unheard. It stays suspended; the next resume sends the same outputs again
+    and the call does not run again."""
+    failed = (
+        api_error(400, "The server had an error.")
+        if failure == "http"
+        else response_body([], status="failed")
+    )
+    scripted = ScriptedResponses(
+        [
+            [
+                function_call("lookup", {"query": "disk"}),
+                function_call("restart", {"cluster": "prod"}),
+            ],
+            failed,
+            [message("done")],
+        ]
+    )
+    path = tmp_path / "runs.db"
+    settings = BotSettings(store=not stateless)
+    with make_bot(scripted, store=path, settings=settings) as bot:
+        first = start(bot)
+        broken = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert broken.status == "error"
+    assert "resume it" in (broken.error or "")
+    assert ran == ["lookup:disk", "restart:prod"]
+    with make_bot(scripted, store=path, settings=settings) as other:  # another process
+        assert other.run_store.load(first.run_id).status == "suspended"
+        result = other.resume(first.run_id)
+    assert result.status == "completed"
+    assert ran == ["lookup:disk", "restart:prod"]  # nothing ran twice
+    retried, original = scripted.requests[2], scripted.requests[1]
+    assert retried["input"] == original["input"]
+    assert retried.get("previous_response_id") == original.get("previous_response_id")
+    assert [e.status for e in result.events] == ["executed", "executed"]
+
+
+def test_a_model_error_in_a_later_round_of_a_resumed_run_keeps_that_round(tmp_path: Path) -> None:
+    scripted = ScriptedResponses(
+        [
+            [function_call("restart", {"cluster": "prod"})],
+            [function_call("lookup", {"query": "after"})],
+            api_error(400, "The server had an error."),
+            [message("done")],
+        ]
+    )
+    path = tmp_path / "runs.db"
+    with make_bot(scripted, store=path) as bot:
+        first = start(bot)
+        broken = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+        assert broken.status == "error"
+        result = bot.resume(first.run_id)
+    assert result.status == "completed"
+    assert ran == ["restart:prod", "lookup:after"]
+    assert scripted.requests[3]["input"] == scripted.requests[2]["input"]
+    assert (
+        scripted.requests[3]["previous_response_id"] == scripted.requests[2]["previous_response_id"]
+    )
+
+
+def test_decisions_that_are_not_a_mapping_are_refused_clearly() -> None:
+    scripted = two_calls()
+    with make_bot(scripted) as bot:
+        first = start(bot)
+        approval = first.pending_approvals[0].id
+        with pytest.raises(UsageError, match="must map approval ids to answers"):
+            bot.resume(first.run_id, [approval])  # type: ignore[arg-type]
+        assert bot.run_store.get_approval(approval).status == "pending"
+    assert "restart:prod" not in ran

@@ -89,8 +89,15 @@ class Resuming:
 
     async def _resume(self, run_id: str, decisions: Mapping[str, Any], *, sync: bool) -> RunResult:
         from ._run.resume import resume_run
+        from .exceptions import UsageError
 
         self._check_open()
+        if not isinstance(decisions, Mapping):
+            raise UsageError(
+                f"resume({run_id!r}, decisions): decisions must map approval ids to answers, "
+                f"like {{approval_id: True}}, not a {type(decisions).__name__}; nothing was "
+                "recorded"
+            )
 
         def make(state: RunState, allowed: Mapping[str, Action[Any]]) -> RunSpec:
             spec = self.make_spec(state.trigger, dict(state.base_body), dict(allowed), [])

@@ -39,6 +39,7 @@ __all__ = [
     "CAPPED",
     "EDITS_DIFFER",
     "EXPIRED",
+    "FEWER_APPROVERS",
     "POLICY_CHANGED",
     "SECRET_NOT_STORED",
     "Approvals",
@@ -60,6 +61,10 @@ POLICY_CHANGED = (
 EDITS_DIFFER = (
     "Not run: the approvers did not approve the same arguments (one of them edited the call), "
     "so no one approved what would run. If it is still needed, call it again to ask anew."
+)
+FEWER_APPROVERS = (
+    "Not run: this action now needs more approvers than approved the call, so the approval "
+    "no longer holds. If it is still needed, call it again to ask anew."
 )
 SECRET_NOT_STORED = (
     "Not run: this call's secret arguments are never stored, so it cannot run after a "
@@ -227,6 +232,17 @@ class Approvals:
                 "secret_not_stored",
                 "the call's secret arguments were not kept across the restart",
                 SECRET_NOT_STORED,
+                rec,
+            )
+        required = verdict.request.approvals_required if verdict.request else 1
+        approvers = {v.approver for v in row.votes if v.approved}
+        given = len(approvers) if required > 1 else len([v for v in row.votes if v.approved])
+        if given < required:  # the action now needs more approvers than said yes
+            return valid, _blocked(
+                verdict,
+                "approval_stale",
+                f"the call now needs {required} distinct approvers and {given} approved it",
+                FEWER_APPROVERS,
                 rec,
             )
         edits = [v.arguments for v in row.votes if v.approved]
