@@ -305,3 +305,96 @@ def test_a_run_cancelled_while_a_resume_rechecks_the_policy_runs_nothing() -> No
     assert len(scripted.requests) == 1  # the model is not asked again for a cancelled run
     assert store.load(first.run_id).status == "cancelled"
     assert store.ledger_for_run(first.run_id) == []
+
+
+class ReviewsThenBlocksWhenArmed:
+    """Asks for review; when armed, the re-check on resume cancels the run (the operator,
+    elsewhere) and the policy now blocks, so nothing runs in that round."""
+
+    name = "review-then-block"
+
+    def __init__(self, store: InMemoryRunStore) -> None:
+        self.store = store
+        self.armed = False
+
+    def evaluate(self, proposal: ProposedAction) -> Decision:
+        if self.armed:
+            self.armed = False
+            self.store.cancel(proposal.run_id, now=5.0)
+            return Decision(recommendation="do_not_proceed", reason="freeze")
+        return Decision(recommendation="review_recommended")
+
+
+def test_a_run_cancelled_during_its_resumed_round_does_not_ask_the_model_again() -> None:
+    """Cancelled while the resumed round settles (here: nothing ran in it): the run ends
+    ``cancelled`` before the next model call, with no error."""
+    store = InMemoryRunStore()
+    policy = ReviewsThenBlocksWhenArmed(store)
+    scripted = one_call("restart")
+    with make_bot(scripted, store, policy=policy) as bot:
+        first = start(bot)
+        policy.armed = True
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert result.status == "cancelled"
+    assert result.events[0].status == "blocked"
+    assert len(scripted.requests) == 1
+    assert store.load(first.run_id).status == "cancelled"
+
+
+def test_a_run_cancelled_while_its_approved_action_runs_ends_cancelled() -> None:
+    """Cancelled while the approved action runs: it ran (once, and says so), the model is not
+    asked again, the run stays cancelled and resume raises nothing."""
+    store = InMemoryRunStore()
+
+    @action(risk="high", name="restart")
+    def restart_and_get_cancelled(cluster: str) -> str:
+        """Restart a cluster.
+
+        Args:
+            cluster: Cluster name.
+        """
+        ran.append(f"restart:{cluster}")
+        store.cancel(run_ids[0], now=5.0)  # the operator, elsewhere, meanwhile
+        return "restarted"
+
+    run_ids: list[str] = []
+    scripted = one_call("restart")
+    bot = _ops_bot.make_bot(
+        scripted, actions=(restart_and_get_cancelled,), store=store, clock=time.time
+    )
+    with bot:
+        first = start(bot)
+        run_ids.append(first.run_id)
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert ran == ["restart:prod"]
+    assert result.status == "cancelled"
+    assert result.events[0].status == "executed"
+    assert len(scripted.requests) == 1
+    assert store.load(first.run_id).status == "cancelled"
+
+
+def test_a_run_cancelled_during_the_resumed_model_call_stays_cancelled() -> None:
+    """Cancelled while the model answers the resumed round: the run's end is not stored over
+    the cancellation; the result says ``cancelled`` and nothing is raised."""
+    store = InMemoryRunStore()
+    run_ids: list[str] = []
+
+    def cancel_then_answer(body: dict[str, Any]) -> Any:
+        store.cancel(run_ids[0], now=5.0)
+        return [message("done")]
+
+    scripted = ScriptedResponses(
+        [
+            [function_call("restart", {"cluster": "prod"}, call_id="call_1")],
+            cancel_then_answer,
+        ]
+    )
+    with make_bot(scripted, store) as bot:
+        first = start(bot)
+        run_ids.append(first.run_id)
+        result = bot.resume(first.run_id, {first.pending_approvals[0].id: True})
+    assert ran == ["restart:prod"]
+    assert result.status == "cancelled"
+    assert len(scripted.requests) == 2
+    record = store.load(first.run_id)
+    assert record.status == "cancelled" and record.lease_owner is None

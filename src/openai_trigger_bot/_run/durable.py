@@ -84,6 +84,10 @@ class Durable:
         self._resumed = resumed
         self._version = None if resumed is None else resumed.version
         self.pending: tuple[PendingApproval, ...] = ()
+        self._settled: tuple[list[dict[str, Any]] | None, ModelResponse, list[RoundCall]] | None
+        self._settled = None
+        """A resumed run's last settled round, not yet answered by the model: its input
+        items (stateless), response and calls, kept again if the model call fails."""
 
     async def _io(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         io = self._spec.store_io
@@ -127,6 +131,7 @@ class Durable:
             return context, await self._save_suspended(context, st.response(), calls, rnd)
         if rnd.stop is not None:
             return context, rnd.stop
+        self._settled = (st.items, st.response(), calls)
         outputs = [
             c.result["output_item"] if c.result is not None else new[c.call_id].output_item
             for c in calls
@@ -157,6 +162,34 @@ class Durable:
             result=None if pending is not None else secrets.data(to_json(new[call_id])),
             approval_id=None if pending is None else _approval_id(pending),
         )
+
+    def settled(self, context: Context, response: ModelResponse, rnd: Round) -> None:
+        """Note a resumed run's round whose calls all settled, before the model hears them
+        (what :meth:`keep_for_retry` stores if that model call fails)."""
+        if self._version is None:
+            return
+        new = {r.event.call_id: r for r in rnd.results}
+        items = context.items() if isinstance(context, Stateless) else None
+        calls = [
+            self._call(c.call_id, c.name, c.arguments, rnd, new) for c in response.function_calls
+        ]
+        self._settled = (items, response, calls)
+
+    async def keep_for_retry(self) -> bool:
+        """A resumed run whose model call failed after its round settled: store it suspended
+        at that round (every call with its result, nothing waiting), so that the next
+        ``resume`` sends the outputs again instead of the run ending with them unheard. The
+        ledger keeps the calls from running twice.
+
+        Returns:
+            Whether the run was kept (only a resumed run with a settled round is).
+        """
+        if self._version is None or self._settled is None:
+            return False
+        items, response, calls = self._settled
+        context: Context = Stateless(items) if items is not None else Chained([])
+        status = await self._save_suspended(context, response, calls, Round())
+        return status == "approval_required"
 
     async def suspend(self, context: Context, response: ModelResponse, rnd: Round) -> RunStatus:
         """Store a run whose round left calls waiting for a person."""
@@ -219,15 +252,22 @@ class Durable:
             await self._io(store.create, record, rows)
         else:
             assert self._resumed is not None
-            await self._io(
-                store.save,
-                spec.run_id,
-                expected_version=self._version,
-                status="suspended",
-                state=state,
-                approvals=rows,
-                now=now,
-            )
+            from ..runs import RunConflict
+
+            try:
+                await self._io(
+                    store.save,
+                    spec.run_id,
+                    expected_version=self._version,
+                    status="suspended",
+                    state=state,
+                    approvals=rows,
+                    now=now,
+                )
+            except RunConflict:
+                if not await self.cancelled():
+                    raise
+                return "cancelled"  # cancelled meanwhile: nothing new waits; finished() releases
             await self._io(store.release, spec.run_id, self._resumed.owner)
             self._version = None
         listed = await self._io(store.list_approvals, status="pending", run_id=spec.run_id)
@@ -236,36 +276,65 @@ class Durable:
         self.pending = tuple(pending_of_row(r) for r in ours)
         return "approval_required"
 
-    async def finished(self, result: RunResult) -> None:
-        """Save a resumed run's end (a run that never suspended is not stored)."""
+    async def cancelled(self) -> bool:
+        """Whether a resumed run was cancelled in the store meanwhile (``bot.cancel`` from
+        another process): the loop then ends it before asking the model again."""
+        store = self._spec.run_store
+        if self._version is None or store is None:
+            return False
+        record = await self._io(store.load, self._spec.run_id)
+        return bool(record.status == "cancelled")
+
+    async def finished(self, result: RunResult) -> RunResult:
+        """Save a resumed run's end (a run that never suspended is not stored).
+
+        Returns:
+            The result, with status ``cancelled`` if the run was cancelled in the store while
+            its last round ran (the store keeps it cancelled; what ran is still reported).
+        """
         spec = self._spec
         if self._version is None or self._resumed is None or spec.run_store is None:
-            return
+            return result
         if result.status == "approval_required":
-            return
+            return result
+        if result.status != "cancelled":
+            result = await self._save_end(result)
+        await self._io(spec.run_store.release, spec.run_id, self._resumed.owner)
+        spec.secret_arguments.pop(spec.run_id, None)
         if result.status == "cancelled":  # cancelled in the store meanwhile: it stays so
-            await self._io(spec.run_store.release, spec.run_id, self._resumed.owner)
-            spec.secret_arguments.pop(spec.run_id, None)
-            return
+            return result
+        try:  # retention: finished runs older than BotSettings.run_retention_s go
+            await self._io(spec.run_store.purge, older_than=spec.now() - spec.run_retention_s)
+        except Exception as exc:  # housekeeping never fails a run
+            log.warning("run store purge failed: %r", exc)
+        return result
+
+    async def _save_end(self, result: RunResult) -> RunResult:
+        """Store the run's result; a run cancelled meanwhile stays cancelled (the result says
+        so), any other conflict is raised."""
+        from ..runs import RunConflict
+
+        spec = self._spec
+        assert spec.run_store is not None
         state = {
             "format": RUN_STATE_FORMAT,
             "version": RUN_STATE_VERSION,
             "result": result.model_dump(mode="json"),
         }
-        await self._io(
-            spec.run_store.save,
-            spec.run_id,
-            expected_version=self._version,
-            status=result.status,
-            state=state,
-            now=spec.now(),
-        )
-        await self._io(spec.run_store.release, spec.run_id, self._resumed.owner)
-        spec.secret_arguments.pop(spec.run_id, None)
-        try:  # retention: finished runs older than BotSettings.run_retention_s go
-            await self._io(spec.run_store.purge, older_than=spec.now() - spec.run_retention_s)
-        except Exception as exc:  # housekeeping never fails a run
-            log.warning("run store purge failed: %r", exc)
+        try:
+            await self._io(
+                spec.run_store.save,
+                spec.run_id,
+                expected_version=self._version,
+                status=result.status,
+                state=state,
+                now=spec.now(),
+            )
+        except RunConflict:
+            if not await self.cancelled():
+                raise
+            return result.model_copy(update={"status": "cancelled", "pending_approvals": ()})
+        return result
 
 
 def _approval_id(verdict: Verdict) -> str | None:

@@ -36,7 +36,12 @@ if TYPE_CHECKING:  # types only: memory (and numpy) load when a bot is given one
     from ..memory.manager import MemoryManager
     from ..runs.store import RunStore
 
-__all__ = ["RunSpec", "run_loop"]
+__all__ = ["KEPT_FOR_RETRY", "RunSpec", "run_loop"]
+
+KEPT_FOR_RETRY = (
+    "the run is kept suspended with its settled calls: resume it (bot.resume({run_id!r})) to "
+    "send their results to the model again; nothing that ran runs again"
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,9 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
         if remaining is not None and remaining <= 0:
             status = "deadline"
             break
+        if resumed is not None and await durable.cancelled():  # cancelled from elsewhere
+            status = "cancelled"
+            break
         body = context.request(spec.base_body)
         response, error, timed_out = await call_model(
             spec.model, spec.clock, records.model_calls, body, remaining, spec.sync_io
@@ -159,6 +167,8 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
             break
         if response is None:
             status = "error"
+            if resumed is not None and await durable.keep_for_retry():
+                error = f"{error}; {KEPT_FOR_RETRY.format(run_id=spec.run_id)}"
             break
         records.last_response_id = response.id
         if response.text:
@@ -168,6 +178,8 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
             status, error = outcome.status, outcome.error
             incomplete_reason, refusal = outcome.incomplete_reason, outcome.refusal
             await pipe.settle_unrun(unrun_events(response.function_calls, outcome.reason))
+            if status == "error" and resumed is not None and await durable.keep_for_retry():
+                error = f"{error}; {KEPT_FOR_RETRY.format(run_id=spec.run_id)}"
             break
         rnd = await pipe.round(response.function_calls, deadline)
         if rnd.stop == "approval_required":
@@ -176,6 +188,8 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
         if rnd.stop is not None:
             status = rnd.stop
             break
+        if resumed is not None:
+            durable.settled(context, response, rnd)
         context.advance(response, [r.output_item for r in rnd.results])
     records.scrubbed()
     result = RunResult(
@@ -193,7 +207,7 @@ async def run_loop(spec: RunSpec, resumed: Resumed | None = None) -> RunResult:
         refusal=None if refusal is None else records.secrets.text(refusal),
         pending_approvals=durable.pending,
     )
-    await durable.finished(result)
+    result = await durable.finished(result)
     if remembering:
         assert spec.memory is not None and spec.memory_request is not None
         await spec.memory.acapture_run(
